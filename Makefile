@@ -1,0 +1,49 @@
+# One entry point for every job. `make setup` is implied by the others.
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+VENV := .venv
+PY := $(VENV)/bin/python
+# Lambda runs python3.12; use it when this machine has a working one, else python3.
+PYTHON ?= $(shell python3.12 -c '' 2>/dev/null && echo python3.12 || echo python3)
+
+.PHONY: setup demo test check lint validate build serve bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt tools/sam-requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/python -m pip install -q -r tools/sam-requirements.txt
+	ln -sf ../../.venv-sam/bin/sam $(VENV)/bin/sam
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	TZ=UTC $(VENV)/bin/crmflow demo
+
+test: setup
+	TZ=UTC $(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+validate: setup
+	$(VENV)/bin/sam validate --lint
+
+check: lint validate
+	$(VENV)/bin/mypy layers/common/crmflow local/crmflow_local
+
+build: setup
+	PYENV_VERSION=3.11.7:3.12.1 $(VENV)/bin/sam build
+
+serve: setup
+	TZ=UTC $(VENV)/bin/crmflow serve
+
+bench: setup
+	TZ=UTC $(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .venv-sam .aws-sam

@@ -1,0 +1,30 @@
+"""Configuration: one validated object built from the environment, once per process."""
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Names of the resources this deployment uses. The template sets them as environment variables."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    records_table: str = Field(alias="RECORDS_TABLE")
+    config_table: str = Field(alias="CONFIG_TABLE")
+    enrollments_table: str = Field(alias="ENROLLMENTS_TABLE")
+    log_table: str = Field(alias="LOG_TABLE")
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME")
+    starter_queue_url: str = Field(alias="STARTER_QUEUE_URL")
+    events_queue_url: str = Field(alias="EVENTS_QUEUE_URL")
+    enrollment_state_machine_arn: str = Field(alias="ENROLLMENT_STATE_MACHINE_ARN")
+    email_sender: str = Field(default="workflows@crmflow.local", alias="EMAIL_SENDER")
+    stage: str = Field(default="local", alias="STAGE")
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    names = {field.alias for field in Settings.model_fields.values() if field.alias}
+    return Settings.model_validate({name: os.environ[name] for name in names if name in os.environ})
