@@ -1,0 +1,40 @@
+"""The ``crmflow`` command: ``crmflow serve`` and ``crmflow demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crmflow_local.runtime import DEFAULT_START, Runtime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crmflow", description="crmflow on the embedded runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API on 127.0.0.1 with a virtual clock")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--start", default=DEFAULT_START, help="virtual clock start (ISO 8601)")
+    demo = commands.add_parser("demo", help="run the demo account through simulated days and report")
+    demo.add_argument("--start", default=DEFAULT_START)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        from crmflow_local.server import LocalServer
+
+        with Runtime(start=args.start) as runtime:
+            server = LocalServer(runtime, args.host, args.port)
+            sys.stdout.write(f"crmflow serving on {server.url} (token: local-admin, clock {args.start})\n")
+            sys.stdout.flush()
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                server.close()
+        return 0
+    from crmflow_local.demo import run_demo
+
+    return run_demo(args.start, sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

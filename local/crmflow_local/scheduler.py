@@ -1,0 +1,124 @@
+"""The virtual clock and everything that waits on it.
+
+Step Functions Wait states, Retry back-off sleeps and the handlers all read one clock. Execution
+threads that wait register a deadline here and block; :meth:`Scheduler.release_due` lets them go
+once the clock reaches it. ``busy`` counts execution threads doing work (not waiting), so the
+runtime knows when nothing is left to run at the current instant.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+_POLL_SECONDS = 0.2
+
+
+@dataclass(order=True)
+class _Waiter:
+    deadline: datetime
+    seq: int
+    released: bool = field(default=False, compare=False)
+    gone: bool = field(default=False, compare=False)
+
+
+class Scheduler:
+    """One virtual clock shared by handlers, Wait states and retries."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start.astimezone(UTC)
+        self._cond = threading.Condition()
+        self._waiters: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._busy = 0
+        self.invoke_lock = threading.RLock()
+
+    # ------------------------------------------------------------------ clock
+    def now(self) -> datetime:
+        return self._now
+
+    def set_now(self, at: datetime) -> None:
+        with self._cond:
+            if at < self._now:
+                raise ValueError(f"the virtual clock cannot go back from {self._now} to {at}")
+            self._now = at.astimezone(UTC)
+
+    # ------------------------------------------------------------------ activity
+    def begin(self) -> None:
+        with self._cond:
+            self._busy += 1
+
+    def end(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Block until no execution thread is doing work."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._busy <= 0, timeout=timeout):
+                raise TimeoutError(f"{self._busy} state machine executions still busy after {timeout}s")
+
+    # ------------------------------------------------------------------ waiting
+    def wait_until(self, deadline: datetime, is_running: Callable[[], bool]) -> None:
+        """Called on an execution thread: block until the clock reaches ``deadline``.
+
+        Returns early when the execution stops (``is_running`` turns false).
+        """
+        with self._cond:
+            if deadline <= self._now:
+                return
+            waiter = _Waiter(deadline, next(self._seq))
+            heapq.heappush(self._waiters, waiter)
+            self._busy -= 1
+            self._cond.notify_all()
+            while not waiter.released:
+                self._cond.wait(_POLL_SECONDS)
+                if not waiter.released and not is_running():
+                    waiter.gone = True
+                    self._busy += 1
+                    return
+
+    def sleep(self, seconds: float, is_running: Callable[[], bool] = lambda: True) -> None:
+        self.wait_until(self._now + timedelta(seconds=seconds), is_running)
+
+    def next_deadline(self) -> datetime | None:
+        with self._cond:
+            while self._waiters and self._waiters[0].gone:
+                heapq.heappop(self._waiters)
+            return self._waiters[0].deadline if self._waiters else None
+
+    def release_due(self) -> int:
+        """Let every waiter whose deadline has come go on; answers how many."""
+        released = 0
+        with self._cond:
+            while self._waiters and (self._waiters[0].gone or self._waiters[0].deadline <= self._now):
+                waiter = heapq.heappop(self._waiters)
+                if waiter.gone:
+                    continue
+                waiter.released = True
+                self._busy += 1
+                released += 1
+            if released:
+                self._cond.notify_all()
+        return released
+
+    def waiting(self) -> int:
+        with self._cond:
+            return sum(1 for waiter in self._waiters if not waiter.gone)
+
+    def release_all(self) -> None:
+        """Shutdown: let every waiter go (their executions have been stopped)."""
+        with self._cond:
+            for waiter in self._waiters:
+                waiter.released = True
+            self._waiters.clear()
+            self._cond.notify_all()

@@ -1,0 +1,58 @@
+"""The embedded runtime patches moto at three seams; these tests fail loudly when moto moves them."""
+
+import inspect
+
+import moto
+from crmflow_local import moto_seams
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+    seconds,
+    seconds_path,
+    timestamp,
+    wait_function,
+)
+from moto.stepfunctions.parser.backend import execution_worker
+
+
+def test_moto_is_the_pinned_version_the_seams_were_written_for():
+    assert moto.__version__ == moto_seams.MOTO_VERSION
+    pinned = [line for line in open("requirements-dev.txt") if line.startswith("moto")]
+    assert pinned and f"=={moto_seams.MOTO_VERSION}" in pinned[0]
+
+
+def test_lambda_tasks_still_invoke_through_boto_client_for():
+    source = inspect.getsource(lambda_eval_utils)
+    assert "boto_client_for(" in source
+    assert "lambda_client.invoke(**parameters)" in source
+    assert 'invocation_resp.get("FunctionError")' in source
+
+
+def test_wait_states_still_wait_in_wait_function_eval_body():
+    body = inspect.getsource(wait_function.WaitFunction._eval_body)
+    assert "_get_wait_seconds" in body and "_wait_interval" in body
+    for subclass in (seconds.Seconds, seconds_path.SecondsPath, timestamp.Timestamp, timestamp.TimestampPath):
+        assert "_eval_body" not in vars(subclass), f"{subclass.__name__} now overrides _eval_body"
+    assert hasattr(timestamp.Timestamp, "_from_timestamp_string")
+
+
+def test_retry_backoff_still_sleeps_through_the_module_time():
+    assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+
+
+def test_executions_still_start_a_thread_on_execution_logic():
+    source = inspect.getsource(execution_worker.ExecutionWorker.start)
+    assert "Thread(target=self._execution_logic" in source
+    assert "env.set_stop" in inspect.getsource(execution_worker.ExecutionWorker.stop)
+
+
+def test_install_and_uninstall_restore_moto():
+    original = lambda_eval_utils.boto_client_for
+    from datetime import UTC, datetime
+
+    from crmflow_local.scheduler import Scheduler
+
+    moto_seams.install(Scheduler(datetime(2026, 1, 1, tzinfo=UTC)), lambda name, event: ({}, None))
+    assert lambda_eval_utils.boto_client_for is not original
+    moto_seams.uninstall()
+    assert lambda_eval_utils.boto_client_for is original
