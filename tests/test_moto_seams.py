@@ -17,7 +17,8 @@ from moto.stepfunctions.parser.backend import execution_worker
 
 def test_moto_is_the_pinned_version_the_seams_were_written_for():
     assert moto.__version__ == moto_seams.MOTO_VERSION
-    pinned = [line for line in open("requirements-dev.txt") if line.startswith("moto")]
+    with open("requirements-dev.txt") as handle:
+        pinned = [line for line in handle if line.startswith("moto")]
     assert pinned and f"=={moto_seams.MOTO_VERSION}" in pinned[0]
 
 

@@ -11,6 +11,7 @@ mapping: batch size, partial batch responses, retries and on-failure destination
 
 from __future__ import annotations
 
+import contextlib
 import email
 import importlib.util
 import itertools
@@ -772,10 +773,8 @@ class Runtime:
                     sfn.stop_execution(executionArn=item["executionArn"], cause="runtime closed")
         finally:
             self.scheduler.release_all()
-            try:
+            with contextlib.suppress(TimeoutError):
                 self.scheduler.wait_idle(timeout=10)
-            except TimeoutError:
-                pass
 
     @staticmethod
     def _running(sfn: Any, arn: str) -> Iterator[dict[str, Any]]:
