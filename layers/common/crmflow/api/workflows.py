@@ -1,0 +1,99 @@
+"""``/workflows``: definitions, turning on and off, enrollments, log and stats (SPEC section 8)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
+
+from crmflow.engine.models import Status
+from crmflow.workflows import service, store
+from crmflow.workflows.models import WorkflowDefinition
+
+router = APIGatewayHttpRouter()
+
+
+class EnableBody(BaseModel):
+    enrollExisting: bool = False
+
+
+class EnrollBody(BaseModel):
+    recordId: str
+
+
+@router.post("/workflows")
+def create_workflow(definition: WorkflowDefinition) -> tuple[dict[str, Any], int]:
+    return service.create(definition).body(), 201
+
+
+@router.get("/workflows")
+def list_workflows() -> dict[str, Any]:
+    return {"results": [workflow.body() for workflow in store.all_workflows()]}
+
+
+@router.get("/workflows/schema")
+def workflow_schema() -> dict[str, Any]:
+    """The JSON Schema of a workflow definition."""
+    return WorkflowDefinition.model_json_schema()
+
+
+@router.get("/workflows/<workflow_id>")
+def get_workflow(workflow_id: str) -> dict[str, Any]:
+    return service.require(workflow_id).body()
+
+
+@router.put("/workflows/<workflow_id>")
+def update_workflow(workflow_id: str, body: service.WorkflowUpdate) -> dict[str, Any]:
+    return service.update(workflow_id, body).body()
+
+
+@router.delete("/workflows/<workflow_id>")
+def delete_workflow(workflow_id: str) -> tuple[None, int]:
+    service.delete(workflow_id)
+    return None, 204
+
+
+@router.post("/workflows/<workflow_id>/enable")
+def enable_workflow(workflow_id: str, body: EnableBody | None = None) -> dict[str, Any]:
+    return service.enable(workflow_id, (body or EnableBody()).enrollExisting).body()
+
+
+@router.post("/workflows/<workflow_id>/disable")
+def disable_workflow(workflow_id: str) -> dict[str, Any]:
+    return service.disable(workflow_id).body()
+
+
+@router.post("/workflows/<workflow_id>/enrollments")
+def enroll_record(workflow_id: str, body: EnrollBody) -> tuple[dict[str, Any], int]:
+    return service.enroll_manually(workflow_id, body.recordId), 201
+
+
+@router.delete("/workflows/<workflow_id>/enrollments/<record_id>")
+def unenroll_record(workflow_id: str, record_id: str) -> tuple[None, int]:
+    service.unenroll_manually(workflow_id, record_id)
+    return None, 204
+
+
+@router.get("/workflows/<workflow_id>/enrollments")
+def list_enrollments(
+    workflow_id: str,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return service.enrollments(workflow_id, status, limit, after)
+
+
+@router.get("/workflows/<workflow_id>/log")
+def read_log(
+    workflow_id: str,
+    recordId: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    return service.log(workflow_id, recordId, limit, after)
+
+
+@router.get("/workflows/<workflow_id>/stats")
+def workflow_stats(workflow_id: str) -> dict[str, Any]:
+    return service.stats(workflow_id).model_dump()

@@ -1,0 +1,1 @@
+"""The workflow engine: enrollment, the step an execution runs, the actions, the log."""

@@ -1,0 +1,224 @@
+"""What each action type does. Each action Lambda runs one of these through the step gate.
+
+Executors take a :class:`~crmflow.engine.steps.Context` and answer an
+:class:`~crmflow.engine.steps.Outcome`; they raise TransientActionError (retried with backoff)
+or PermanentActionError (logged; the record goes on, W-7).
+"""
+
+import json
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+from crmflow import clock, emails, settings
+from crmflow.engine import enroll as enrolling
+from crmflow.engine import store
+from crmflow.engine.models import Event, Reason
+from crmflow.engine.steps import Context, Executor, Outcome, PermanentActionError, TransientActionError
+from crmflow.errors import ApiError
+from crmflow.filters import matches
+from crmflow.records import properties as property_defs
+from crmflow.records import service as records
+from crmflow.workflows import store as workflows
+from crmflow.workflows.calendar import Calendar, add_delay, delay_until
+
+OWNER_SYNC_HOLD = timedelta(minutes=10)
+
+
+def delay(ctx: Context) -> Outcome:
+    spec = ctx.action.delay
+    wake = add_delay(ctx.now, spec.days, spec.hours, spec.minutes)
+    return Outcome(ctx.action.next, wake, Event.DELAY_STARTED, detail={"until": clock.iso(wake)})
+
+
+def delay_until_(ctx: Context) -> Outcome:
+    prop_type = None
+    if ctx.action.untilProperty:
+        definition = property_defs.definitions(ctx.state.objectType).get(ctx.action.untilProperty)
+        prop_type = getattr(definition, "type", None)
+    wake = delay_until(
+        ctx.now, ctx.action, ctx.record.properties, Calendar.from_definition(ctx.workflow.definition), prop_type
+    )
+    return Outcome(ctx.action.next, wake, Event.DELAY_STARTED, detail={"until": clock.iso(wake)})
+
+
+def _update(ctx: Context, values: dict[str, str | None]) -> None:
+    try:
+        records.update_record(ctx.state.objectType, ctx.record.id, values, system=True)
+    except ApiError as error:
+        raise PermanentActionError(error.message) from error
+
+
+def set_property(ctx: Context) -> Outcome:
+    _update(ctx, {ctx.action.property: ctx.action.value})
+    return Outcome(ctx.action.next, detail={"property": ctx.action.property, "value": ctx.action.value})
+
+
+def clear_property(ctx: Context) -> Outcome:
+    _update(ctx, {ctx.action.property: None})
+    return Outcome(ctx.action.next, detail={"property": ctx.action.property})
+
+
+def create_record(ctx: Context) -> Outcome:
+    action, definition = ctx.action, ctx.workflow.definition
+    same_type = str(action.objectType) == str(definition.objectType)
+    if same_type and definition.enrollment.filterGroups and matches(definition.enrollment.filterGroups, action.properties):
+        return Outcome(action.next, event=Event.ACTION_SKIPPED, reason=Reason.INFINITE_LOOP)  # E-8
+    associations = []
+    if action.associate:
+        associations = [{"to": {"id": ctx.record.id}, "types": [{"associationCategory": "HUBSPOT_DEFINED"}]}]
+    try:
+        created = records.create_record(str(action.objectType), action.properties, _typed(ctx, associations))
+    except ApiError as error:
+        raise PermanentActionError(error.message) from error
+    return Outcome(action.next, detail={"createdId": created.id, "objectType": str(action.objectType)})
+
+
+def _typed(ctx: Context, associations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Association inputs with the default type id from the created type to the enrolled type."""
+    from crmflow.records import associations as association_types
+
+    result = []
+    for association in associations:
+        type_id = association_types.default_type_id(str(ctx.action.objectType), ctx.state.objectType)
+        association["types"] = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
+        result.append(association)
+    return result
+
+
+def create_task(ctx: Context) -> Outcome:
+    properties = {"hs_task_status": "NOT_STARTED", "hs_timestamp": clock.iso(ctx.now), **ctx.action.properties}
+    properties.setdefault("hs_task_subject", f"Follow up ({ctx.workflow.definition.name})")
+    try:
+        task = records.create_record("tasks", properties, system=True)
+        records.associate("tasks", task.id, ctx.state.objectType, ctx.record.id)
+    except ApiError as error:
+        raise PermanentActionError(error.message) from error
+    return Outcome(ctx.action.next, detail={"taskId": task.id})
+
+
+def send_email(ctx: Context) -> Outcome:
+    email = emails.get(ctx.action.emailId)
+    if email is None or email.state != emails.EmailState.AUTOMATED:
+        raise PermanentActionError(f"email {ctx.action.emailId} is not a marketing email saved for automation")
+    to = ctx.record.properties.get("email")
+    if not to:
+        raise PermanentActionError("the record has no email address")
+    try:
+        emails.send(
+            email,
+            to,
+            record_id=ctx.record.id,
+            workflow_id=ctx.workflow.id,
+            message_key=f"{ctx.state.enrollmentId}/{ctx.action.id}",
+        )
+    except Exception as error:  # SES throttling or an outage: worth retrying
+        if "MessageRejected" in str(error) or "InvalidParameter" in str(error):
+            raise PermanentActionError(str(error)) from error
+        raise TransientActionError(str(error)) from error
+    if not ctx.enrollment.emailed:  # G-3 counts records sent a marketing email by this workflow
+        store.update_enrollment(ctx.enrollment, emailed=True)
+        store.add_stats(ctx.workflow.id, emailed=1)
+    return Outcome(ctx.action.next, detail={"emailId": email.id, "to": to})
+
+
+def rotate_owner(ctx: Context) -> Outcome:
+    if ctx.state.objectType == "contacts" and settings.get_ownership().syncContactCompanyOwner:  # W-5
+        created = clock.parse_iso(ctx.record.createdAt)
+        if ctx.now < created + OWNER_SYNC_HOLD:
+            return Outcome(None, created + OWNER_SYNC_HOLD, stay=True)
+    owners = ctx.action.ownerIds
+    turn = store.next_counter(ctx.workflow.id, f"rotate-{ctx.action.id}")
+    owner = owners[turn % len(owners)]
+    _update(ctx, {"hubspot_owner_id": owner})
+    return Outcome(ctx.action.next, detail={"ownerId": owner})
+
+
+def webhook(ctx: Context) -> Outcome:
+    action = ctx.action
+    payload = {
+        "workflowId": ctx.workflow.id,
+        "enrollmentId": ctx.state.enrollmentId,
+        "objectType": ctx.state.objectType,
+        "objectId": ctx.record.id,
+        "properties": ctx.record.properties,
+    }
+    data = None if action.method in ("GET", "DELETE") else json.dumps(payload).encode()
+    request = urllib.request.Request(action.url, data=data, method=action.method)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Idempotency-Key", f"{ctx.state.enrollmentId}/{action.id}")
+    try:
+        with urllib.request.urlopen(request, timeout=action.timeoutSeconds) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        if error.code >= 500 or error.code == 429:
+            raise TransientActionError(f"HTTP {error.code} from {action.url}") from error
+        raise PermanentActionError(f"HTTP {error.code} from {action.url}") from error
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise TransientActionError(f"{action.url}: {error}") from error
+    mapped: dict[str, str | None] = {}
+    if action.responseMapping:
+        try:
+            document = json.loads(body or b"null")
+        except json.JSONDecodeError as error:
+            raise PermanentActionError("the response is not JSON; responseMapping needs JSON") from error
+        for path, prop in action.responseMapping.items():
+            value = _dig(document, path)
+            if value is not None:
+                mapped[prop] = value if isinstance(value, str) else json.dumps(value)
+        if mapped:
+            _update(ctx, mapped)
+    return Outcome(action.next, detail={"status": status, "mapped": sorted(mapped)})
+
+
+def _dig(document: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(document, dict):
+            document = document.get(part)
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return None
+    return document
+
+
+def enroll_in_workflow(ctx: Context) -> Outcome:
+    target = workflows.get(ctx.action.workflowId)
+    if target is None:
+        raise PermanentActionError(f"workflow {ctx.action.workflowId} does not exist")
+    if target.objectType != ctx.state.objectType:
+        raise PermanentActionError(f"workflow {target.id} enrolls {target.objectType}, not {ctx.state.objectType}")
+    if not target.enabled:
+        raise PermanentActionError(f"workflow {target.id} is off")
+    enrollment = enrolling.enroll(target, ctx.record, manual=True)
+    return Outcome(ctx.action.next, detail={"workflowId": target.id, "enrolled": enrollment is not None})
+
+
+def if_then(ctx: Context) -> Outcome:
+    for index, branch in enumerate(ctx.action.branches):
+        if matches(branch.filterGroups, ctx.record.properties):
+            return Outcome(branch.next, detail={"branch": index})
+    return Outcome(ctx.action.defaultNext, detail={"branch": None})
+
+
+EXECUTORS: dict[str, Executor] = {
+    "DELAY": delay,
+    "DELAY_UNTIL": delay_until_,
+    "SET_PROPERTY": set_property,
+    "CLEAR_PROPERTY": clear_property,
+    "CREATE_RECORD": create_record,
+    "CREATE_TASK": create_task,
+    "SEND_EMAIL": send_email,
+    "ROTATE_OWNER": rotate_owner,
+    "WEBHOOK": webhook,
+    "ENROLL_IN_WORKFLOW": enroll_in_workflow,
+    "IF_THEN": if_then,
+}
+
+
+def handle(event: dict[str, Any], action_type: str) -> dict[str, Any]:
+    """The body of the action Lambda for ``action_type``."""
+    from crmflow.engine.steps import run_step
+
+    return run_step(event, action_type, EXECUTORS[action_type])

@@ -1,0 +1,256 @@
+"""Enrollment (E-1 to E-3, E-7) and unenrollment (W-4, manual, criteria).
+
+A record enrolls by a conditional write of its enrollment item (never two active enrollments in
+one workflow, whatever races) and a message to the starter queue; the starter starts the
+execution named after the enrollment, so a repeated start is harmless.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from crmflow import aws, clock
+from crmflow.config import get_settings
+from crmflow.engine import store
+from crmflow.engine.models import Enrollment, Event, LogEntry, Reason, Status, StepState
+from crmflow.filters import matches
+from crmflow.records import service as records
+from crmflow.records.models import Record
+from crmflow.workflows import store as workflows
+from crmflow.workflows.models import Action
+from crmflow.workflows.store import StoredWorkflow
+
+ENROLL_EXISTING_PAGE = 100
+
+
+def function_for(action: Action) -> str:
+    """The Lambda (without the stack prefix) that runs an action type: ``action-set-property``."""
+    return "action-" + str(action.type).lower().replace("_", "-")
+
+
+def log(workflow: StoredWorkflow, record_id: str, event: Event, action: Action | None = None, **extra: Any) -> None:
+    store.append_log(
+        workflow.id,
+        LogEntry(
+            at=clock.iso(clock.now()),
+            recordId=record_id,
+            event=event,
+            actionId=action.id if action else extra.pop("actionId", None),
+            actionType=str(action.type) if action else extra.pop("actionType", None),
+            reason=extra.pop("reason", None),
+            revision=workflow.revision,
+            detail=extra,
+        ),
+    )
+
+
+def execution_arn(enrollment_id: str) -> str:
+    machine = get_settings().enrollment_state_machine_arn
+    return machine.replace(":stateMachine:", ":execution:") + ":" + enrollment_id
+
+
+# ---------------------------------------------------------------- triggers (E-1, E-3)
+def meets_triggers(workflow: StoredWorkflow, properties: Mapping[str, str | None]) -> bool:
+    groups = workflow.definition.enrollment.filterGroups
+    return bool(groups) and matches(groups, properties)
+
+
+def on_record_change(
+    object_type: str, old: Record | None, new: Record | None, active: list[StoredWorkflow] | None = None
+) -> None:
+    """A record changed (from the stream): unenroll deleted records, enroll those that start to meet.
+
+    ``active`` is the list of workflows, read once per stream batch by the caller.
+    """
+    if new is None or new.archived:
+        if old is not None and not old.archived:
+            remove_record(object_type, old.id)
+        return
+    for workflow in active if active is not None else workflows.all_workflows():
+        if workflow.objectType != object_type or not workflow.enabled:
+            continue
+        evaluate(workflow, old if old is not None and not old.archived else None, new)
+
+
+def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record) -> None:
+    """E-1/E-3 for one workflow and one change of a record."""
+    meets_now = meets_triggers(workflow, new.properties)
+    met_before = old is not None and meets_triggers(workflow, old.properties)
+    existing = store.get_enrollment(workflow.id, new.id)
+    if existing is not None and existing.status == Status.ACTIVE:
+        if workflow.definition.unenrollWhenCriteriaNotMet and met_before and not meets_now:
+            unenroll(workflow, existing, Reason.CRITERIA)
+        elif not existing.started:
+            _send_start(existing)
+        return
+    if not meets_now:
+        return
+    if existing is None:
+        if not met_before:
+            enroll(workflow, new)
+        return
+    reenrollment = workflow.definition.enrollment.reEnrollment
+    if reenrollment.enabled and old is not None:
+        changed = any(old.properties.get(name) != new.properties.get(name) for name in reenrollment.properties)
+        if changed:
+            enroll(workflow, new)
+
+
+def on_event(event_type: str, object_type: str, record_id: str, detail: Mapping[str, Any]) -> int:
+    """An event from the bus or the events queue; answers how many workflows it enrolled in."""
+    record = records.get_record(object_type, record_id)
+    if record is None:
+        return 0
+    enrolled = 0
+    for workflow in workflows.all_workflows():
+        trigger = workflow.definition.enrollment.event
+        if not workflow.enabled or workflow.objectType != record_object_type(object_type) or trigger is None:
+            continue
+        if trigger.type != event_type:
+            continue
+        if trigger.type == "FORM_SUBMITTED" and str(detail.get("formId")) != trigger.formId:
+            continue
+        if trigger.type == "GOAL_ACHIEVED" and str(detail.get("workflowId")) != trigger.workflowId:
+            continue
+        existing = store.get_enrollment(workflow.id, record.id)
+        if existing is not None and (existing.status == Status.ACTIVE or not trigger_reenrolls(workflow)):
+            continue
+        enrolled += enroll(workflow, record) is not None
+    return enrolled
+
+
+def record_object_type(name: str) -> str:
+    from crmflow.records.models import resolve_object_type
+
+    return resolve_object_type(name)
+
+
+def trigger_reenrolls(workflow: StoredWorkflow) -> bool:
+    return workflow.definition.enrollment.reEnrollment.enabled
+
+
+# ---------------------------------------------------------------- enrolling
+def enroll(workflow: StoredWorkflow, record: Record, *, manual: bool = False) -> Enrollment | None:
+    """Enroll ``record``; None when it already has an active enrollment (or lost a race)."""
+    existing = store.get_enrollment(workflow.id, record.id)
+    if existing is not None and existing.status == Status.ACTIVE:
+        if not existing.started:
+            _send_start(existing)
+        return None
+    number = existing.number + 1 if existing else 1
+    enrollment = Enrollment(
+        workflowId=workflow.id,
+        recordId=record.id,
+        objectType=workflow.objectType,
+        enrollmentId=f"wf{workflow.id}-r{record.id}-e{number}",
+        number=number,
+        enrolledAt=clock.iso(clock.now()),
+        currentActionId=workflow.definition.startActionId,
+    )
+    if not store.insert_enrollment(enrollment, existing.number if existing else None):
+        return None
+    log(workflow, record.id, Event.ENROLLED, reason=Reason.MANUAL if manual else None)
+    if workflow.definition.startActionId is None:
+        complete(workflow, enrollment)
+        return enrollment
+    _send_start(enrollment)
+    return enrollment
+
+
+def first_state(workflow: StoredWorkflow, enrollment: Enrollment) -> StepState | None:
+    action = workflow.definition.action(workflow.definition.startActionId)
+    if action is None:
+        return None
+    return StepState(
+        enrollmentId=enrollment.enrollmentId,
+        workflowId=workflow.id,
+        recordId=enrollment.recordId,
+        objectType=enrollment.objectType,
+        actionId=action.id,
+        function=function_for(action),
+        wakeAt=enrollment.enrolledAt,
+        plannedNext=getattr(action, "next", None),
+    )
+
+
+def _send_start(enrollment: Enrollment) -> None:
+    body = {"kind": "start", "workflowId": enrollment.workflowId, "recordId": enrollment.recordId}
+    aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
+
+
+def request_enroll_existing(workflow: StoredWorkflow) -> None:
+    """E-2: enroll every record that already meets the triggers, a page at a time, off the request."""
+    body = {"kind": "enroll-existing", "workflowId": workflow.id, "revision": workflow.revision, "after": None}
+    aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
+
+
+def enroll_existing_page(workflow_id: str, revision: int, after: str | None) -> None:
+    """One page of E-2; queues the next page, so no invocation holds all records in memory."""
+    workflow = workflows.get(workflow_id)
+    if workflow is None or not workflow.enabled or workflow.revision != revision:
+        return
+    page = records.list_records(workflow.objectType, limit=ENROLL_EXISTING_PAGE, after=after)
+    for record in page.results:
+        if meets_triggers(workflow, record.properties) and store.get_enrollment(workflow.id, record.id) is None:
+            enroll(workflow, record)
+    if page.after:
+        body = {"kind": "enroll-existing", "workflowId": workflow.id, "revision": revision, "after": page.after}
+        aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
+
+
+def start(workflow_id: str, record_id: str) -> None:
+    """The starter: start the execution of the record's active enrollment (idempotent)."""
+    workflow = workflows.get(workflow_id)
+    enrollment = store.get_enrollment(workflow_id, record_id)
+    if workflow is None or enrollment is None or enrollment.status != Status.ACTIVE or enrollment.started:
+        return
+    state = first_state(workflow, enrollment)
+    if state is None:
+        complete(workflow, enrollment)
+        return
+    try:
+        aws.client("stepfunctions").start_execution(
+            stateMachineArn=get_settings().enrollment_state_machine_arn,
+            name=enrollment.enrollmentId,
+            input=state.model_dump_json(),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+    store.update_enrollment(enrollment, started=True)
+
+
+# ---------------------------------------------------------------- ending
+def complete(workflow: StoredWorkflow, enrollment: Enrollment) -> None:
+    if store.finish_enrollment(enrollment, Status.COMPLETED, None):
+        log(workflow, enrollment.recordId, Event.COMPLETED)
+
+
+def unenroll(workflow: StoredWorkflow, enrollment: Enrollment, reason: Reason, *, stop: bool = True) -> bool:
+    """End an active enrollment now, stopping its execution; False when it had already ended."""
+    if not store.finish_enrollment(enrollment, Status.UNENROLLED, reason.value):
+        return False
+    log(workflow, enrollment.recordId, Event.UNENROLLED, reason=reason)
+    if stop:
+        stop_execution(enrollment.enrollmentId, reason.value)
+    return True
+
+
+def stop_execution(enrollment_id: str, cause: str) -> None:
+    try:
+        aws.client("stepfunctions").stop_execution(executionArn=execution_arn(enrollment_id), cause=cause)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ExecutionNotFound"):
+            raise
+
+
+def remove_record(object_type: str, record_id: str) -> None:
+    """W-4: a deleted record leaves every workflow at once."""
+    for enrollment in store.record_enrollments(object_type, record_id):
+        if enrollment.status != Status.ACTIVE:
+            continue
+        workflow = workflows.get(enrollment.workflowId)
+        if workflow is not None:
+            unenroll(workflow, enrollment, Reason.RECORD_DELETED)

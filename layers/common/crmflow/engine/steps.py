@@ -1,0 +1,202 @@
+"""One step of an enrollment's execution: the gate, then the action (SPEC 3, "Running").
+
+Every action Lambda runs :func:`run_step`. Against the *current* definition it checks that the
+enrollment is still active (unenrolled records stop), the record exists (W-4), the action still
+exists (W-11), the workflow is on (W-1), and the pause dates and time windows (W-2, W-3) through
+the one calendar function; then it runs the action at most once (W-7) and answers the next state.
+The state machine holds the record in a Wait state until the answer's ``wakeAt``.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crmflow import clock
+from crmflow.engine import enroll as enrolling
+from crmflow.engine import store
+from crmflow.engine.models import Enrollment, Event, Reason, Status, StepState
+from crmflow.records import service as records
+from crmflow.records.models import Record
+from crmflow.workflows import store as workflows
+from crmflow.workflows.calendar import Calendar, next_allowed_run_with_reason
+from crmflow.workflows.models import Action
+from crmflow.workflows.store import StoredWorkflow
+
+MAX_ATTEMPTS = 5  # the first try and the state machine's 4 retries
+CRASHED_AFTER_SECONDS = 120  # a claim still RUNNING this long after it was taken: its Lambda died
+END = "$end"  # the action id of "after the last action" (a trailing delay holds the record there)
+DELAY_TYPES = ("DELAY", "DELAY_UNTIL")
+
+
+class EnrollmentFinished(Exception):
+    """The enrollment has ended: the state machine catches this into its Succeed state."""
+
+
+class TransientActionError(Exception):
+    """A failure worth retrying (timeouts, 5xx, throttling); the state machine retries with backoff."""
+
+
+class PermanentActionError(Exception):
+    """A failure that will not go away: logged, and the record goes on to the next action (W-7)."""
+
+
+@dataclass
+class Outcome:
+    """What an action did: where the record goes next and when."""
+
+    next_action_id: str | None
+    wake_at: datetime | None = None
+    event: Event = Event.ACTION_EXECUTED
+    reason: Reason | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    stay: bool = False  # wait and run this same action again at wake_at (W-5)
+
+
+@dataclass
+class Context:
+    workflow: StoredWorkflow
+    enrollment: Enrollment
+    record: Record
+    action: Any
+    state: StepState
+    now: datetime
+    attempt: int
+
+
+Executor = Callable[[Context], Outcome]
+
+
+def run_step(event: dict[str, Any], action_type: str, execute: Executor) -> dict[str, Any]:
+    """The handler body of every action Lambda. Raises EnrollmentFinished at the end."""
+    state = StepState.model_validate(event)
+    claim = store.claim_step(state.enrollmentId, state.step)
+    attempt = 1
+    if claim is not None:
+        if claim.get("state") == "DONE":
+            return _answer(json.loads(claim["result"]))
+        attempt = store.retry_claim(state.enrollmentId, state.step) if claim.get("state") == "RETRY" else 0
+        if attempt == 0:
+            age = (clock.now() - clock.parse_iso(claim["claimedAt"])).total_seconds()
+            if age < CRASHED_AFTER_SECONDS:  # delivered twice while the first delivery runs
+                raise TransientActionError(f"step {state.step} of {state.enrollmentId} is already running")
+            execute = _interrupted  # the first delivery died midway: never run an action twice
+    try:
+        result = _step(state, action_type, execute, attempt)
+    except TransientActionError:
+        store.release_claim(state.enrollmentId, state.step)
+        raise
+    store.complete_claim(state.enrollmentId, state.step, result)
+    return _answer(result)
+
+
+def _interrupted(context: "Context") -> "Outcome":
+    raise PermanentActionError("interrupted while running; not run again (at most once per enrollment)")
+
+
+def _answer(result: dict[str, Any] | None) -> dict[str, Any]:
+    if result is None:
+        raise EnrollmentFinished("the enrollment has ended")
+    return result
+
+
+def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -> dict[str, Any] | None:
+    workflow = workflows.get(state.workflowId)
+    enrollment = store.get_enrollment(state.workflowId, state.recordId)
+    if enrollment is None or enrollment.enrollmentId != state.enrollmentId or enrollment.status != Status.ACTIVE:
+        return None
+    if workflow is None:
+        store.finish_enrollment(enrollment, Status.UNENROLLED, None)
+        return None
+    record = records.get_record(state.objectType, state.recordId)
+    if record is None:
+        enrolling.unenroll(workflow, enrollment, Reason.RECORD_DELETED, stop=False)
+        return None
+    now = clock.now()
+    if state.delayActionId:
+        enrolling.log(workflow, record.id, Event.DELAY_ENDED, actionId=state.delayActionId, actionType="DELAY")
+        state = state.model_copy(update={"delayActionId": None, "delayStartedAt": None})
+    if state.actionId == END:
+        enrolling.complete(workflow, enrollment)
+        return None
+    action = workflow.definition.action(state.actionId)
+    if action is None:  # W-11: removed while the record waited for it
+        enrolling.log(
+            workflow, record.id, Event.ERROR, actionId=state.actionId, reason=Reason.ACTION_REMOVED
+        )
+        return _goto(workflow, enrollment, state, state.plannedNext, now)
+    if str(action.type) != action_type:  # the action was replaced by another type: run its Lambda
+        return _next_state(state, action, now, same_step_action=True)
+    if action_type not in DELAY_TYPES:
+        if not workflow.enabled:  # W-1
+            if action_type != "IF_THEN":
+                enrolling.log(workflow, record.id, Event.ACTION_SKIPPED, action, reason=Reason.WORKFLOW_OFF)
+                return _goto(workflow, enrollment, state, getattr(action, "next", None), now)
+        else:
+            run_at, reason = next_allowed_run_with_reason(now, Calendar.from_definition(workflow.definition))
+            if reason is not None and run_at > now:  # W-2, W-3
+                enrolling.log(workflow, record.id, Event.WAITING, action, reason=Reason(reason.value), until=clock.iso(run_at))
+                store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(run_at))
+                return _next_state(state, action, run_at)
+    context = Context(workflow, enrollment, record, action, state, now, attempt)
+    try:
+        outcome = execute(context)
+    except TransientActionError as error:
+        if attempt < MAX_ATTEMPTS:
+            raise
+        outcome = _failed(action, f"gave up after {attempt} attempts: {error}")
+    except PermanentActionError as error:
+        outcome = _failed(action, str(error))
+    if outcome.stay:
+        store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(outcome.wake_at or now))
+        return _next_state(state, action, outcome.wake_at or now)
+    enrolling.log(workflow, record.id, outcome.event, action, reason=outcome.reason, **outcome.detail)
+    if action_type in DELAY_TYPES and outcome.event == Event.DELAY_STARTED:
+        wake = outcome.wake_at or now
+        store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(wake))
+        after = _goto(workflow, enrollment, state, outcome.next_action_id, wake, waiting_in=action.id)
+        if after is None:
+            return None
+        return {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(now)}
+    return _goto(workflow, enrollment, state, outcome.next_action_id, outcome.wake_at or now)
+
+
+def _failed(action: Action, message: str) -> Outcome:
+    return Outcome(getattr(action, "next", None), event=Event.ERROR, detail={"error": message[:500]})
+
+
+def _next_state(state: StepState, action: Action, wake: datetime, *, same_step_action: bool = False) -> dict[str, Any]:
+    del same_step_action
+    return state.model_copy(
+        update={
+            "actionId": action.id,
+            "function": enrolling.function_for(action),
+            "wakeAt": clock.iso(wake),
+            "step": state.step + 1,
+            "plannedNext": getattr(action, "next", None),
+        }
+    ).model_dump()
+
+
+def _goto(
+    workflow: StoredWorkflow,
+    enrollment: Enrollment,
+    state: StepState,
+    next_id: str | None,
+    wake: datetime,
+    *,
+    waiting_in: str | None = None,
+) -> dict[str, Any] | None:
+    """Move to ``next_id`` at ``wake``; the end of the graph completes the enrollment."""
+    following = workflow.definition.action(next_id)
+    if following is None:
+        if waiting_in is not None and wake > clock.now():  # a trailing delay: hold, then complete
+            return state.model_copy(
+                update={"actionId": END, "wakeAt": clock.iso(wake), "step": state.step + 1, "plannedNext": None}
+            ).model_dump()
+        enrolling.complete(workflow, enrollment)
+        return None
+    if waiting_in is None:
+        store.update_enrollment(enrollment, currentActionId=following.id, waitingUntil=None)
+    return _next_state(state, following, wake)

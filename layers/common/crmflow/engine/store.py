@@ -1,0 +1,377 @@
+"""DynamoDB access for the engine: enrollments, their history, step claims, stats and the log.
+
+Enrollments table
+  ``pk=WF#{workflowId}``, ``sk=R#{recordId}``: the record's latest enrollment in the workflow
+    (GSI ``byRecord``: ``gsi1pk=REC#{objectType}#{recordId}``, ``gsi1sk=WF#{workflowId}``).
+  ``pk=WF#{workflowId}``, ``sk=H#{recordId}#{number:06}``: enrollment history, kept for good (L-2).
+  ``pk=WF#{workflowId}``, ``sk=STATS``: counters, changed in the same transaction as the state.
+  ``pk=ENR#{enrollmentId}``, ``sk=S#{step:06}``: the at-most-once claim of one step (W-7).
+Log table (L-2: two tiers, each with its own TTL in ``expiresAt``)
+  ``pk=WF#{workflowId}``, ``sk={at}#{uid}``: full detail, kept 180 days.
+  ``pk=WFS#{workflowId}``, ``sk={at}#{uid}``: record id, event and action type, kept 2 years.
+  Both carry ``gsi1pk=...#R#{recordId}`` for the per-record log.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from crmflow import clock
+from crmflow.config import get_settings
+from crmflow.dynamo import db, deserialize, query, serialize
+from crmflow.engine.models import Enrollment, LogEntry, Status
+
+DETAIL_DAYS = 180
+SUMMARY_DAYS = 730
+
+
+def _enrollments() -> str:
+    return get_settings().enrollments_table
+
+
+def _log() -> str:
+    return get_settings().log_table
+
+
+def _key(workflow_id: str, record_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": f"R#{record_id}"}}
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons) or not reasons
+    return False
+
+
+# ---------------------------------------------------------------- enrollments
+def get_enrollment(workflow_id: str, record_id: str) -> Enrollment | None:
+    item = db().get_item(TableName=_enrollments(), Key=_key(workflow_id, record_id), ConsistentRead=True)
+    if "Item" not in item:
+        return None
+    return Enrollment.model_validate(deserialize(item["Item"]))
+
+
+def record_enrollments(object_type: str, record_id: str) -> Iterator[Enrollment]:
+    """The latest enrollment of a record in every workflow (GSI byRecord)."""
+    for item in query(
+        _enrollments(),
+        IndexName="byRecord",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"REC#{object_type}#{record_id}"}},
+    ):
+        yield Enrollment.model_validate(item)
+
+
+def workflow_enrollments(workflow_id: str) -> Iterator[Enrollment]:
+    for item in query(
+        _enrollments(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
+        ExpressionAttributeValues={":pk": {"S": f"WF#{workflow_id}"}, ":r": {"S": "R#"}},
+    ):
+        yield Enrollment.model_validate(item)
+
+
+def history(workflow_id: str, record_id: str) -> list[dict[str, Any]]:
+    return list(
+        query(
+            _enrollments(),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
+            ExpressionAttributeValues={":pk": {"S": f"WF#{workflow_id}"}, ":h": {"S": f"H#{record_id}#"}},
+        )
+    )
+
+
+def _enrollment_item(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        **enrollment.model_dump(mode="json"),
+        "pk": f"WF#{enrollment.workflowId}",
+        "sk": f"R#{enrollment.recordId}",
+        "gsi1pk": f"REC#{enrollment.objectType}#{enrollment.recordId}",
+        "gsi1sk": f"WF#{enrollment.workflowId}",
+    }
+
+
+def _stats_add(workflow_id: str, **counters: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": _enrollments(),
+            "Key": {"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATS"}},
+            "UpdateExpression": "ADD " + ", ".join(f"#{name} :{name}" for name in counters),
+            "ExpressionAttributeNames": {f"#{name}": name for name in counters},
+            "ExpressionAttributeValues": {f":{name}": {"N": str(value)} for name, value in counters.items()},
+        }
+    }
+
+
+def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bool:
+    """Store a new active enrollment; False when the record already has one (or lost a race)."""
+    put: dict[str, Any] = {"TableName": _enrollments(), "Item": serialize(_enrollment_item(enrollment))}
+    if previous_number is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "#status <> :active AND #number = :previous"
+        put["ExpressionAttributeNames"] = {"#status": "status", "#number": "number"}
+        put["ExpressionAttributeValues"] = {":active": {"S": "ACTIVE"}, ":previous": {"N": str(previous_number)}}
+    history_item = {
+        "pk": f"WF#{enrollment.workflowId}",
+        "sk": f"H#{enrollment.recordId}#{enrollment.number:06d}",
+        "enrollmentId": enrollment.enrollmentId,
+        "enrolledAt": enrollment.enrolledAt,
+    }
+    try:
+        db().transact_write_items(
+            TransactItems=[
+                {"Put": put},
+                {"Put": {"TableName": _enrollments(), "Item": serialize(history_item)}},
+                _stats_add(enrollment.workflowId, enrolled=1),
+            ]
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    return True
+
+
+def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None) -> bool:
+    """Mark an active enrollment completed or unenrolled; False if it had already ended."""
+    now = clock.iso(clock.now())
+    counter = "completed" if status == Status.COMPLETED else "unenrolled"
+    try:
+        db().transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": _enrollments(),
+                        "Key": _key(enrollment.workflowId, enrollment.recordId),
+                        "UpdateExpression": "SET #status = :status, endedAt = :now, waitingUntil = :none",
+                        "ConditionExpression": "#status = :active AND enrollmentId = :id",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":status": {"S": status.value},
+                            ":now": {"S": now},
+                            ":none": {"NULL": True},
+                            ":active": {"S": "ACTIVE"},
+                            ":id": {"S": enrollment.enrollmentId},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": _enrollments(),
+                        "Key": {
+                            "pk": {"S": f"WF#{enrollment.workflowId}"},
+                            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
+                        },
+                        "UpdateExpression": "SET endedAt = :now, outcome = :status, reason = :reason",
+                        "ExpressionAttributeValues": {
+                            ":now": {"S": now},
+                            ":status": {"S": status.value},
+                            ":reason": {"S": reason} if reason else {"NULL": True},
+                        },
+                    }
+                },
+                _stats_add(enrollment.workflowId, **{counter: 1}),
+            ]
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    return True
+
+
+def update_enrollment(enrollment: Enrollment, **fields: Any) -> None:
+    """Set fields of the enrollment while it is the record's active one (else do nothing)."""
+    names = {f"#{key}": key for key in fields} | {"#status": "status"}
+    values = serialize({f":{key}": value for key, value in fields.items()})
+    values |= {f":{key}": {"NULL": True} for key, value in fields.items() if value is None}
+    values |= {":active": {"S": "ACTIVE"}, ":id": {"S": enrollment.enrollmentId}}
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(enrollment.workflowId, enrollment.recordId),
+            UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
+            ConditionExpression="#status = :active AND enrollmentId = :id",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if not _conditional_failed(error):
+            raise
+
+
+def add_stats(workflow_id: str, **counters: int) -> None:
+    update = _stats_add(workflow_id, **counters)["Update"]
+    db().update_item(**update)
+
+
+def stats(workflow_id: str) -> dict[str, int]:
+    item = db().get_item(
+        TableName=_enrollments(), Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATS"}}, ConsistentRead=True
+    )
+    data = deserialize(item.get("Item", {}))
+    return {key: int(value) for key, value in data.items() if key not in ("pk", "sk")}
+
+
+def next_counter(workflow_id: str, name: str) -> int:
+    """An atomic counter of the workflow (owner rotation): answers the value before the increment."""
+    answer = db().update_item(
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": f"COUNTER#{name}"}},
+        UpdateExpression="ADD #v :one",
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["value"]["N"]) - 1
+
+
+# ---------------------------------------------------------------- step claims (W-7)
+def claim_step(enrollment_id: str, step: int) -> dict[str, Any] | None:
+    """Claim a step before it runs. None: claimed now. Otherwise the existing claim."""
+    key = {"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}}
+    try:
+        db().put_item(
+            TableName=_enrollments(),
+            Item={**key, "state": {"S": "RUNNING"}, "attempts": {"N": "1"}, "claimedAt": {"S": clock.iso(clock.now())}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return None
+    except ClientError as error:
+        if not _conditional_failed(error):
+            raise
+    item = db().get_item(TableName=_enrollments(), Key=key, ConsistentRead=True)
+    return deserialize(item.get("Item", {}))
+
+
+def retry_claim(enrollment_id: str, step: int) -> int:
+    """Take a claim released for retry; answers the attempt number (0 if it was not released)."""
+    try:
+        answer = db().update_item(
+            TableName=_enrollments(),
+            Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
+            UpdateExpression="SET #state = :running, claimedAt = :now ADD attempts :one",
+            ConditionExpression="#state = :retry",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":running": {"S": "RUNNING"},
+                ":retry": {"S": "RETRY"},
+                ":one": {"N": "1"},
+                ":now": {"S": clock.iso(clock.now())},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return 0
+        raise
+    return int(answer["Attributes"]["attempts"]["N"])
+
+
+def release_claim(enrollment_id: str, step: int) -> None:
+    """A transient failure: the step may run again on the next attempt."""
+    db().update_item(
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
+        UpdateExpression="SET #state = :retry",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={":retry": {"S": "RETRY"}},
+    )
+
+
+def complete_claim(enrollment_id: str, step: int, result: dict[str, Any] | None) -> None:
+    """The step is done: a repeated invocation answers ``result`` (None: the enrollment ended)."""
+    db().update_item(
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
+        UpdateExpression="SET #state = :done, #result = :result",
+        ExpressionAttributeNames={"#state": "state", "#result": "result"},
+        ExpressionAttributeValues={":done": {"S": "DONE"}, ":result": {"S": json.dumps(result)}},
+    )
+
+
+# ---------------------------------------------------------------- log (L-1, L-2)
+def append_log(workflow_id: str, entry: LogEntry) -> None:
+    at = clock.parse_iso(entry.at)
+    sort_key = f"{entry.at}#{time.time_ns():020d}{uuid.uuid4().hex[:4]}"  # in order within one instant
+    detail = {
+        **entry.model_dump(mode="json"),
+        "pk": f"WF#{workflow_id}",
+        "sk": sort_key,
+        "gsi1pk": f"WF#{workflow_id}#R#{entry.recordId}",
+        "gsi1sk": sort_key,
+        "expiresAt": int((at + timedelta(days=DETAIL_DAYS)).timestamp()),
+    }
+    summary = {
+        "pk": f"WFS#{workflow_id}",
+        "sk": sort_key,
+        "gsi1pk": f"WFS#{workflow_id}#R#{entry.recordId}",
+        "gsi1sk": sort_key,
+        "at": entry.at,
+        "recordId": entry.recordId,
+        "event": entry.event.value,
+        "actionType": entry.actionType,
+        "expiresAt": int((at + timedelta(days=SUMMARY_DAYS)).timestamp()),
+    }
+    db().batch_write_item(
+        RequestItems={_log(): [{"PutRequest": {"Item": serialize(detail)}}, {"PutRequest": {"Item": serialize(summary)}}]}
+    )
+
+
+def _log_items(prefix: str, workflow_id: str, record_id: str | None, after: str | None) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any]
+    if record_id is None:
+        kwargs = {
+            "KeyConditionExpression": "pk = :pk" + (" AND sk > :after" if after else ""),
+            "ExpressionAttributeValues": {":pk": {"S": f"{prefix}#{workflow_id}"}},
+        }
+    else:
+        kwargs = {
+            "IndexName": "byRecord",
+            "KeyConditionExpression": "gsi1pk = :pk" + (" AND gsi1sk > :after" if after else ""),
+            "ExpressionAttributeValues": {":pk": {"S": f"{prefix}#{workflow_id}#R#{record_id}"}},
+        }
+    if after:
+        kwargs["ExpressionAttributeValues"][":after"] = {"S": after}
+    yield from query(_log(), **kwargs)
+
+
+def read_log(
+    workflow_id: str, record_id: str | None = None, limit: int = 100, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Log entries oldest first. Within 180 days full detail; older ones (up to 2 years) only
+    record id, event and action type. Expired entries are never answered (L-2)."""
+    now = clock.now()
+    now_epoch = int(now.timestamp())
+    detail_cutoff = clock.iso(now - timedelta(days=DETAIL_DAYS))
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for item in _log_items("WFS", workflow_id, record_id, after):
+        if item["expiresAt"] <= now_epoch:
+            continue
+        if item["at"] >= detail_cutoff:
+            break
+        entries.append((item["sk"], {key: item.get(key) for key in ("at", "recordId", "event", "actionType")}))
+        if len(entries) > limit:
+            break
+    if len(entries) <= limit:
+        for item in _log_items("WF", workflow_id, record_id, after):
+            if item["expiresAt"] <= now_epoch or item["at"] < detail_cutoff:
+                continue
+            body = LogEntry.model_validate(item).body()
+            body.pop("detail", None) if not body.get("detail") else None
+            entries.append((item["sk"], body))
+            if len(entries) > limit:
+                break
+    page = entries[:limit]
+    next_after = page[-1][0] if len(entries) > limit else None
+    return [body for _, body in page], next_after

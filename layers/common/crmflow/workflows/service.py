@@ -1,0 +1,184 @@
+"""Workflows: save with validation and revisions, turn on and off, enroll and unenroll by hand,
+and read enrollments, the log and statistics (SPEC section 8, ``/workflows``)."""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from crmflow import clock, emails
+from crmflow.engine import enroll as enrolling
+from crmflow.engine import store as engine_store
+from crmflow.engine.models import Reason, Status
+from crmflow.errors import Conflict, NotFound, ValidationFailed
+from crmflow.records import properties as property_defs
+from crmflow.records import service as records
+from crmflow.workflows import store
+from crmflow.workflows.models import WorkflowDefinition, check_email_states, check_whole_number_triggers
+from crmflow.workflows.store import StoredWorkflow
+
+MAX_LIST = 100
+
+
+class WorkflowUpdate(WorkflowDefinition):
+    """A PUT body: the definition, the revision it was read at, and the E-2 choice."""
+
+    revision: int
+    enrollExisting: bool = False
+
+
+def _check(definition: WorkflowDefinition) -> None:
+    """The rules that need the account's data: E-5 (property types) and W-6 (email states)."""
+    types = {name: str(spec.type) for name, spec in property_defs.definitions(str(definition.objectType)).items()}
+    problems = check_whole_number_triggers(definition, types) + check_email_states(definition, emails.state_of)
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+
+
+def require(workflow_id: str) -> StoredWorkflow:
+    workflow = store.get(workflow_id)
+    if workflow is None:
+        raise NotFound(f"workflow {workflow_id} does not exist")
+    return workflow
+
+
+def create(definition: WorkflowDefinition) -> StoredWorkflow:
+    _check(definition)
+    now = clock.iso(clock.now())
+    workflow = StoredWorkflow(id=store.next_id(), revision=1, createdAt=now, updatedAt=now, definition=definition)
+    store.save(workflow, expected_revision=None)
+    return workflow
+
+
+def update(workflow_id: str, body: WorkflowUpdate) -> StoredWorkflow:
+    current = require(workflow_id)
+    if body.revision != current.revision:
+        raise Conflict(f"revision: the workflow is at revision {current.revision}; you sent {body.revision}")
+    definition = WorkflowDefinition.model_validate(body.model_dump(exclude={"revision", "enrollExisting"}))
+    _check(definition)
+    updated = current.model_copy(
+        update={"definition": definition, "revision": current.revision + 1, "updatedAt": clock.iso(clock.now())}
+    )
+    try:
+        store.save(updated, expected_revision=current.revision)
+    except Exception as error:  # a concurrent save won the race
+        if "ConditionalCheckFailed" in str(error) or "TransactionCanceled" in str(error):
+            raise Conflict(f"revision: the workflow changed while saving revision {body.revision}") from error
+        raise
+    triggers_changed = current.definition.enrollment != definition.enrollment
+    if updated.enabled and triggers_changed and body.enrollExisting:  # E-2 for edited triggers
+        enrolling.request_enroll_existing(updated)
+    return updated
+
+
+def delete(workflow_id: str) -> None:
+    workflow = require(workflow_id)
+    store.delete(workflow_id)
+    for enrollment in engine_store.workflow_enrollments(workflow_id):
+        if enrollment.status == Status.ACTIVE:
+            enrolling.unenroll(workflow, enrollment, Reason.MANUAL)
+
+
+def enable(workflow_id: str, enroll_existing: bool) -> StoredWorkflow:
+    workflow = require(workflow_id)
+    now = clock.iso(clock.now())
+    store.set_flags(workflow_id, enabled=True, enabledAt=now)
+    workflow = workflow.model_copy(update={"enabled": True, "enabledAt": now})
+    if enroll_existing:
+        enrolling.request_enroll_existing(workflow)
+    return workflow
+
+
+def disable(workflow_id: str) -> StoredWorkflow:
+    workflow = require(workflow_id)
+    store.set_flags(workflow_id, enabled=False)
+    return workflow.model_copy(update={"enabled": False})
+
+
+def enroll_manually(workflow_id: str, record_id: str) -> dict[str, Any]:
+    workflow = require(workflow_id)
+    if not workflow.enabled:
+        raise ValidationFailed(f"workflow {workflow_id} is off: a workflow that is off enrolls no one (W-1)")
+    record = records.get_record(workflow.objectType, record_id)
+    if record is None:
+        raise NotFound(f"recordId: {workflow.objectType} {record_id} does not exist")
+    enrollment = enrolling.enroll(workflow, record, manual=True)
+    if enrollment is None:
+        raise Conflict(f"recordId: {record_id} is already enrolled in workflow {workflow_id}")
+    return enrollment.body()
+
+
+def unenroll_manually(workflow_id: str, record_id: str) -> None:
+    workflow = require(workflow_id)
+    enrollment = engine_store.get_enrollment(workflow_id, record_id)
+    if enrollment is None or enrollment.status != Status.ACTIVE:
+        raise NotFound(f"record {record_id} has no active enrollment in workflow {workflow_id}")
+    enrolling.unenroll(workflow, enrollment, Reason.MANUAL)
+
+
+def enrollments(workflow_id: str, status: Status | None, limit: int, after: str | None) -> dict[str, Any]:
+    require(workflow_id)
+    results, next_after = [], None
+    for enrollment in engine_store.workflow_enrollments(workflow_id):
+        if status is not None and enrollment.status != status:
+            continue
+        if after is not None and int(enrollment.recordId) <= int(after):
+            continue
+        if len(results) == limit:
+            next_after = results[-1]["recordId"]
+            break
+        results.append(enrollment.body())
+    answer: dict[str, Any] = {"results": results}
+    if next_after:
+        answer["paging"] = {"next": {"after": next_after}}
+    return answer
+
+
+def log(workflow_id: str, record_id: str | None, limit: int, after: str | None) -> dict[str, Any]:
+    require(workflow_id)
+    entries, next_after = engine_store.read_log(workflow_id, record_id, limit, after)
+    answer: dict[str, Any] = {"results": entries}
+    if next_after:
+        answer["paging"] = {"next": {"after": next_after}}
+    return answer
+
+
+class Stats(BaseModel):
+    enrolled: int
+    active: int
+    completed: int
+    unenrolled: int
+    waiting: dict[str, int]
+    timeLeft: dict[str, list[dict[str, Any]]]
+    goal: dict[str, Any]
+
+
+def stats(workflow_id: str) -> Stats:
+    """L-3: counters kept with each state change, and who waits where (with time left)."""
+    require(workflow_id)
+    counters = engine_store.stats(workflow_id)
+    now = clock.now()
+    waiting: dict[str, int] = {}
+    time_left: dict[str, list[dict[str, Any]]] = {}
+    for enrollment in engine_store.workflow_enrollments(workflow_id):
+        if enrollment.status != Status.ACTIVE or enrollment.currentActionId is None:
+            continue
+        waiting[enrollment.currentActionId] = waiting.get(enrollment.currentActionId, 0) + 1
+        if enrollment.waitingUntil:
+            left = max(0, int((clock.parse_iso(enrollment.waitingUntil) - now).total_seconds()))
+            entries = time_left.setdefault(enrollment.currentActionId, [])
+            if len(entries) < MAX_LIST:
+                entries.append(
+                    {"recordId": enrollment.recordId, "waitingUntil": enrollment.waitingUntil, "secondsLeft": left}
+                )
+    enrolled = counters.get("enrolled", 0)
+    completed, unenrolled = counters.get("completed", 0), counters.get("unenrolled", 0)
+    emailed, met = counters.get("emailed", 0), counters.get("goalMet", 0)
+    return Stats(
+        enrolled=enrolled,
+        active=enrolled - completed - unenrolled,
+        completed=completed,
+        unenrolled=unenrolled,
+        waiting=waiting,
+        timeLeft=time_left,
+        goal={"met": met, "emailed": emailed, "conversionRate": (met / emailed) if emailed else 0.0},
+    )
