@@ -7,7 +7,8 @@ Three seams route those to the runtime instead:
    handler in-process.
 2. Time: Wait states (``WaitFunction._eval_body``) and Retry back-off (``retrier_decl.time``) wait
    on the virtual clock of :class:`~crmflow_local.scheduler.Scheduler`.
-3. Activity: ``ExecutionWorker.start`` counts running executions so the runtime knows when it is idle.
+3. Activity: ``ExecutionWorker.start`` counts running executions so the runtime knows when it is
+   idle, and ``ExecutionWorker.stop`` wakes a stopped execution that waits on the virtual clock.
 
 ``tests/test_moto_seams.py`` fails loudly when moto changes under any of them.
 """
@@ -39,6 +40,7 @@ Invoker = Callable[[str, Any], tuple[Any, str | None]]
 _original_boto_client_for = lambda_eval_utils.boto_client_for
 _original_wait_body = wait_function.WaitFunction._eval_body
 _original_start = execution_worker.ExecutionWorker.start
+_original_stop = execution_worker.ExecutionWorker.stop
 _original_retry_time = retrier_decl.time
 
 
@@ -97,7 +99,12 @@ def install(scheduler: Scheduler, invoker: Invoker) -> None:
         TMP_THREADS.append(thread)
         thread.start()
 
+    def stop(self: execution_worker.ExecutionWorker, *args: Any, **kwargs: Any) -> None:
+        _original_stop(self, *args, **kwargs)
+        scheduler.poke()
+
     lambda_eval_utils.boto_client_for = boto_client_for
+    execution_worker.ExecutionWorker.stop = stop
     wait_function.WaitFunction._eval_body = wait_body
     execution_worker.ExecutionWorker.start = start
     retrier_decl.time = types.SimpleNamespace(sleep=scheduler.sleep, time=_original_retry_time.time)
@@ -107,4 +114,5 @@ def uninstall() -> None:
     lambda_eval_utils.boto_client_for = _original_boto_client_for
     wait_function.WaitFunction._eval_body = _original_wait_body
     execution_worker.ExecutionWorker.start = _original_start
+    execution_worker.ExecutionWorker.stop = _original_stop
     retrier_decl.time = _original_retry_time

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 import uuid
 from collections import Counter, deque
@@ -68,6 +69,7 @@ class Invocation:
     event: Any
     result: Any = None
     error: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -470,11 +472,12 @@ class Runtime:
 
     def _invoke(self, fn: tpl.Function, event: Any) -> tuple[Any, str | None]:
         """Run a handler; answers (payload, error type). Errors come back as Lambda reports them."""
-        handler = self._handler(fn)
         record = Invocation(fn.logical_id, event)
         with self.scheduler.invoke_lock:
+            handler = self._handler(fn)
             self.invocation_counts[fn.logical_id] += 1
             self.invocations.append(record)
+            began = time.perf_counter()
             try:
                 record.result = handler(event, LambdaContext(fn, fn.timeout * 1000))
             except Exception as error:  # a handler error is data for the caller, as Lambda makes it
@@ -485,6 +488,8 @@ class Runtime:
                     "stackTrace": traceback.format_exception(error)[-5:],
                 }
                 return record.result, record.error
+            finally:
+                record.seconds = time.perf_counter() - began
         return json.loads(json.dumps(record.result, default=str)), None
 
     def _api_function(self) -> tpl.Function:

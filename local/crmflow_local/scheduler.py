@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-_POLL_SECONDS = 0.2
+_SAFETY_POLL_SECONDS = 5.0  # waiters are woken explicitly; this only bounds a missed wake-up
 
 
 @dataclass(order=True)
@@ -24,6 +24,7 @@ class _Waiter:
     seq: int
     released: bool = field(default=False, compare=False)
     gone: bool = field(default=False, compare=False)
+    wake: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
 class Scheduler:
@@ -80,9 +81,13 @@ class Scheduler:
             heapq.heappush(self._waiters, waiter)
             self._busy -= 1
             self._cond.notify_all()
-            while not waiter.released:
-                self._cond.wait(_POLL_SECONDS)
-                if not waiter.released and not is_running():
+        while True:
+            waiter.wake.wait(_SAFETY_POLL_SECONDS)
+            with self._cond:
+                waiter.wake.clear()
+                if waiter.released:
+                    return
+                if not is_running():
                     waiter.gone = True
                     self._busy += 1
                     return
@@ -107,9 +112,14 @@ class Scheduler:
                 waiter.released = True
                 self._busy += 1
                 released += 1
-            if released:
-                self._cond.notify_all()
+                waiter.wake.set()
         return released
+
+    def poke(self) -> None:
+        """An execution was stopped: let every waiter check whether it is still running."""
+        with self._cond:
+            for waiter in self._waiters:
+                waiter.wake.set()
 
     def waiting(self) -> int:
         with self._cond:
@@ -120,5 +130,6 @@ class Scheduler:
         with self._cond:
             for waiter in self._waiters:
                 waiter.released = True
+                waiter.wake.set()
             self._waiters.clear()
             self._cond.notify_all()

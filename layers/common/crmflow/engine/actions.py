@@ -28,7 +28,9 @@ OWNER_SYNC_HOLD = timedelta(minutes=10)
 
 def delay(ctx: Context) -> Outcome:
     spec = ctx.action.delay
-    wake = add_delay(ctx.now, spec.days, spec.hours, spec.minutes)
+    # counted from when the record reached the delay: a start drained late from the starter
+    # queue keeps its enrollment time (E-7)
+    wake = add_delay(ctx.due, spec.days, spec.hours, spec.minutes)
     return Outcome(ctx.action.next, wake, Event.DELAY_STARTED, detail={"until": clock.iso(wake)})
 
 

@@ -58,11 +58,16 @@ def meets_triggers(workflow: StoredWorkflow, properties: Mapping[str, str | None
 
 
 def on_record_change(
-    object_type: str, old: Record | None, new: Record | None, active: list[StoredWorkflow] | None = None
+    object_type: str,
+    old: Record | None,
+    new: Record | None,
+    active: list[StoredWorkflow] | None = None,
+    sequence: str | None = None,
 ) -> None:
     """A record changed (from the stream): unenroll deleted records, enroll those that start to meet.
 
-    ``active`` is the list of workflows, read once per stream batch by the caller.
+    ``active`` is the list of workflows, read once per stream batch by the caller; ``sequence`` the
+    stream sequence number of the change (it tells a replayed change from a new one, W-7).
     """
     if new is None or new.archived:
         if old is not None and not old.archived:
@@ -71,10 +76,10 @@ def on_record_change(
     for workflow in active if active is not None else workflows.all_workflows():
         if workflow.objectType != object_type or not workflow.enabled:
             continue
-        evaluate(workflow, old if old is not None and not old.archived else None, new)
+        evaluate(workflow, old if old is not None and not old.archived else None, new, sequence)
 
 
-def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record) -> None:
+def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record, sequence: str | None = None) -> None:
     """E-1/E-3 for one workflow and one change of a record."""
     meets_now = meets_triggers(workflow, new.properties)
     met_before = old is not None and meets_triggers(workflow, old.properties)
@@ -89,13 +94,21 @@ def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record) -> None:
         return
     if existing is None:
         if not met_before:
-            enroll(workflow, new)
+            enroll(workflow, new, trigger_sequence=sequence)
         return
     reenrollment = workflow.definition.enrollment.reEnrollment
-    if reenrollment.enabled and old is not None:
+    if reenrollment.enabled and old is not None and _after_enrollment(existing, new, sequence):
         changed = any(old.properties.get(name) != new.properties.get(name) for name in reenrollment.properties)
         if changed:
-            enroll(workflow, new)
+            enroll(workflow, new, trigger_sequence=sequence)
+
+
+def _after_enrollment(existing: Enrollment, new: Record, sequence: str | None) -> bool:
+    """W-7: only a change made after the latest enrollment may re-enroll; a stream batch delivered
+    again (the change that enrolled the record, or an older one) must not."""
+    if sequence is not None and existing.triggerSequence is not None:
+        return int(sequence) > int(existing.triggerSequence)
+    return clock.parse_iso(new.updatedAt) > clock.parse_iso(existing.enrolledAt)
 
 
 def on_event(event_type: str, object_type: str, record_id: str, detail: Mapping[str, Any]) -> int:
@@ -132,8 +145,13 @@ def trigger_reenrolls(workflow: StoredWorkflow) -> bool:
 
 
 # ---------------------------------------------------------------- enrolling
-def enroll(workflow: StoredWorkflow, record: Record, *, manual: bool = False) -> Enrollment | None:
-    """Enroll ``record``; None when it already has an active enrollment (or lost a race)."""
+def enroll(
+    workflow: StoredWorkflow, record: Record, *, manual: bool = False, trigger_sequence: str | None = None
+) -> Enrollment | None:
+    """Enroll ``record``; None when it already has an active enrollment (or lost a race).
+
+    ``trigger_sequence`` is the stream sequence number of the change that enrolls it, if any.
+    """
     existing = store.get_enrollment(workflow.id, record.id)
     if existing is not None and existing.status == Status.ACTIVE:
         if not existing.started:
@@ -148,6 +166,7 @@ def enroll(workflow: StoredWorkflow, record: Record, *, manual: bool = False) ->
         number=number,
         enrolledAt=clock.iso(clock.now()),
         currentActionId=workflow.definition.startActionId,
+        triggerSequence=trigger_sequence,
     )
     if not store.insert_enrollment(enrollment, existing.number if existing else None):
         return None

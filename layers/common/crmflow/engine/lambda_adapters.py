@@ -61,7 +61,8 @@ def records_stream_handler() -> Handler:
             old, new = _record(old_image), _record(new_image)
             if old is not None or new is not None:
                 object_type = str((new_image or old_image or {})["objectType"])
-                enrolling.on_record_change(object_type, old, new, active)
+                sequence = record.dynamodb.sequence_number if record.dynamodb else None
+                enrolling.on_record_change(object_type, old, new, active, sequence)
 
         return process_partial_response(event=event, record_handler=on_change, processor=processor, context=context)
 

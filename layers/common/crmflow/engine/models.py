@@ -54,6 +54,7 @@ class Enrollment(BaseModel):
     started: bool = False
     emailed: bool = False
     goalMet: bool = False
+    triggerSequence: str | None = None  # stream sequence number of the change that enrolled it
 
     def body(self) -> dict[str, Any]:
         return {

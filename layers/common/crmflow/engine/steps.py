@@ -63,6 +63,7 @@ class Context:
     state: StepState
     now: datetime
     attempt: int
+    due: datetime  # when the step was due; earlier than ``now`` when it ran late (E-7 throttling)
 
 
 Executor = Callable[[Context], Outcome]
@@ -139,7 +140,8 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
                 enrolling.log(workflow, record.id, Event.WAITING, action, reason=Reason(reason.value), until=clock.iso(run_at))
                 store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(run_at))
                 return _next_state(state, action, run_at)
-    context = Context(workflow, enrollment, record, action, state, now, attempt)
+    due = min(now, clock.parse_iso(state.wakeAt))
+    context = Context(workflow, enrollment, record, action, state, now, attempt, due)
     try:
         outcome = execute(context)
     except TransientActionError as error:
@@ -158,7 +160,7 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
         after = _goto(workflow, enrollment, state, outcome.next_action_id, wake, waiting_in=action.id)
         if after is None:
             return None
-        return {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(now)}
+        return {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(context.due)}
     return _goto(workflow, enrollment, state, outcome.next_action_id, outcome.wake_at or now)
 
 

@@ -4,7 +4,6 @@ Enrollments table
   ``pk=WF#{workflowId}``, ``sk=R#{recordId}``: the record's latest enrollment in the workflow
     (GSI ``byRecord``: ``gsi1pk=REC#{objectType}#{recordId}``, ``gsi1sk=WF#{workflowId}``).
   ``pk=WF#{workflowId}``, ``sk=H#{recordId}#{number:06}``: enrollment history, kept for good (L-2).
-  ``pk=WF#{workflowId}``, ``sk=STATS``: counters, changed in the same transaction as the state.
   ``pk=ENR#{enrollmentId}``, ``sk=S#{step:06}``: the at-most-once claim of one step (W-7).
 Log table (L-2: two tiers, each with its own TTL in ``expiresAt``)
   ``pk=WF#{workflowId}``, ``sk={at}#{uid}``: full detail, kept 180 days.
@@ -28,6 +27,7 @@ from crmflow.engine.models import Enrollment, LogEntry, Status
 
 DETAIL_DAYS = 180
 SUMMARY_DAYS = 730
+SUMMARY_FIELDS = ("recordId", "event", "actionType")  # all that is kept after DETAIL_DAYS (L-2)
 
 
 def _enrollments() -> str:
@@ -69,6 +69,15 @@ def record_enrollments(object_type: str, record_id: str) -> Iterator[Enrollment]
         ExpressionAttributeValues={":pk": {"S": f"REC#{object_type}#{record_id}"}},
     ):
         yield Enrollment.model_validate(item)
+
+
+def workflow_partition(workflow_id: str) -> Iterator[dict[str, Any]]:
+    """Every enrollment, history and counter item of a workflow (for the statistics)."""
+    yield from query(
+        _enrollments(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"WF#{workflow_id}"}},
+    )
 
 
 def workflow_enrollments(workflow_id: str) -> Iterator[Enrollment]:
@@ -113,7 +122,12 @@ def _stats_add(workflow_id: str, **counters: int) -> dict[str, Any]:
 
 
 def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bool:
-    """Store a new active enrollment; False when the record already has one (or lost a race)."""
+    """Store a new active enrollment; False when the record already has one (or lost a race).
+
+    The conditional put of the enrollment item is the guard; the history item is written after it
+    and is idempotent. (No transaction: moto copies every table per transaction, and nothing here
+    needs one.)
+    """
     put: dict[str, Any] = {"TableName": _enrollments(), "Item": serialize(_enrollment_item(enrollment))}
     if previous_number is None:
         put["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -121,72 +135,57 @@ def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bo
         put["ConditionExpression"] = "#status <> :active AND #number = :previous"
         put["ExpressionAttributeNames"] = {"#status": "status", "#number": "number"}
         put["ExpressionAttributeValues"] = {":active": {"S": "ACTIVE"}, ":previous": {"N": str(previous_number)}}
+    try:
+        db().put_item(**put)
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
     history_item = {
         "pk": f"WF#{enrollment.workflowId}",
         "sk": f"H#{enrollment.recordId}#{enrollment.number:06d}",
         "enrollmentId": enrollment.enrollmentId,
         "enrolledAt": enrollment.enrolledAt,
     }
-    try:
-        db().transact_write_items(
-            TransactItems=[
-                {"Put": put},
-                {"Put": {"TableName": _enrollments(), "Item": serialize(history_item)}},
-                _stats_add(enrollment.workflowId, enrolled=1),
-            ]
-        )
-    except ClientError as error:
-        if _conditional_failed(error):
-            return False
-        raise
+    db().put_item(TableName=_enrollments(), Item=serialize(history_item))
     return True
 
 
 def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None) -> bool:
     """Mark an active enrollment completed or unenrolled; False if it had already ended."""
     now = clock.iso(clock.now())
-    counter = "completed" if status == Status.COMPLETED else "unenrolled"
     try:
-        db().transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": _enrollments(),
-                        "Key": _key(enrollment.workflowId, enrollment.recordId),
-                        "UpdateExpression": "SET #status = :status, endedAt = :now, waitingUntil = :none",
-                        "ConditionExpression": "#status = :active AND enrollmentId = :id",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":status": {"S": status.value},
-                            ":now": {"S": now},
-                            ":none": {"NULL": True},
-                            ":active": {"S": "ACTIVE"},
-                            ":id": {"S": enrollment.enrollmentId},
-                        },
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": _enrollments(),
-                        "Key": {
-                            "pk": {"S": f"WF#{enrollment.workflowId}"},
-                            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
-                        },
-                        "UpdateExpression": "SET endedAt = :now, outcome = :status, reason = :reason",
-                        "ExpressionAttributeValues": {
-                            ":now": {"S": now},
-                            ":status": {"S": status.value},
-                            ":reason": {"S": reason} if reason else {"NULL": True},
-                        },
-                    }
-                },
-                _stats_add(enrollment.workflowId, **{counter: 1}),
-            ]
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(enrollment.workflowId, enrollment.recordId),
+            UpdateExpression="SET #status = :status, endedAt = :now, waitingUntil = :none",
+            ConditionExpression="#status = :active AND enrollmentId = :id",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": status.value},
+                ":now": {"S": now},
+                ":none": {"NULL": True},
+                ":active": {"S": "ACTIVE"},
+                ":id": {"S": enrollment.enrollmentId},
+            },
         )
     except ClientError as error:
         if _conditional_failed(error):
             return False
         raise
+    db().update_item(
+        TableName=_enrollments(),
+        Key={
+            "pk": {"S": f"WF#{enrollment.workflowId}"},
+            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
+        },
+        UpdateExpression="SET endedAt = :now, outcome = :status, reason = :reason",
+        ExpressionAttributeValues={
+            ":now": {"S": now},
+            ":status": {"S": status.value},
+            ":reason": {"S": reason} if reason else {"NULL": True},
+        },
+    )
     return True
 
 
@@ -350,7 +349,7 @@ def read_log(
     workflow_id: str, record_id: str | None = None, limit: int = 100, after: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Log entries oldest first. Within 180 days full detail; older ones (up to 2 years) only
-    record id, event and action type. Expired entries are never answered (L-2)."""
+    record id, event and action type (SUMMARY_FIELDS). Expired entries are never answered (L-2)."""
     now = clock.now()
     now_epoch = int(now.timestamp())
     detail_cutoff = clock.iso(now - timedelta(days=DETAIL_DAYS))
@@ -360,7 +359,7 @@ def read_log(
             continue
         if item["at"] >= detail_cutoff:
             break
-        entries.append((item["sk"], {key: item.get(key) for key in ("at", "recordId", "event", "actionType")}))
+        entries.append((item["sk"], {key: item.get(key) for key in SUMMARY_FIELDS}))
         if len(entries) > limit:
             break
     if len(entries) <= limit:

@@ -153,32 +153,40 @@ class Stats(BaseModel):
 
 
 def stats(workflow_id: str) -> Stats:
-    """L-3: counters kept with each state change, and who waits where (with time left)."""
+    """L-3, counted from the enrollment and history items (one partition query), so the figures
+    cannot drift from the enrollments however often an event is delivered."""
     require(workflow_id)
-    counters = engine_store.stats(workflow_id)
     now = clock.now()
+    counts = {"enrolled": 0, "COMPLETED": 0, "UNENROLLED": 0, "active": 0}
     waiting: dict[str, int] = {}
     time_left: dict[str, list[dict[str, Any]]] = {}
-    for enrollment in engine_store.workflow_enrollments(workflow_id):
-        if enrollment.status != Status.ACTIVE or enrollment.currentActionId is None:
-            continue
-        waiting[enrollment.currentActionId] = waiting.get(enrollment.currentActionId, 0) + 1
-        if enrollment.waitingUntil:
-            left = max(0, int((clock.parse_iso(enrollment.waitingUntil) - now).total_seconds()))
-            entries = time_left.setdefault(enrollment.currentActionId, [])
-            if len(entries) < MAX_LIST:
-                entries.append(
-                    {"recordId": enrollment.recordId, "waitingUntil": enrollment.waitingUntil, "secondsLeft": left}
-                )
-    enrolled = counters.get("enrolled", 0)
-    completed, unenrolled = counters.get("completed", 0), counters.get("unenrolled", 0)
+    counters: dict[str, int] = {}
+    for item in engine_store.workflow_partition(workflow_id):
+        kind = item["sk"].split("#", 1)[0]
+        if kind == "H":
+            counts["enrolled"] += 1
+            if item.get("outcome") in counts:
+                counts[item["outcome"]] += 1
+        elif kind == "STATS":
+            counters = {key: int(value) for key, value in item.items() if key not in ("pk", "sk")}
+        elif kind == "R" and item.get("status") == Status.ACTIVE.value:
+            counts["active"] += 1
+            action_id = item.get("currentActionId")
+            if action_id is None:
+                continue
+            waiting[action_id] = waiting.get(action_id, 0) + 1
+            until = item.get("waitingUntil")
+            entries = time_left.setdefault(action_id, [])
+            if until and len(entries) < MAX_LIST:
+                left = max(0, int((clock.parse_iso(until) - now).total_seconds()))
+                entries.append({"recordId": item["recordId"], "waitingUntil": until, "secondsLeft": left})
     emailed, met = counters.get("emailed", 0), counters.get("goalMet", 0)
     return Stats(
-        enrolled=enrolled,
-        active=enrolled - completed - unenrolled,
-        completed=completed,
-        unenrolled=unenrolled,
+        enrolled=counts["enrolled"],
+        active=counts["active"],
+        completed=counts["COMPLETED"],
+        unenrolled=counts["UNENROLLED"],
         waiting=waiting,
-        timeLeft=time_left,
+        timeLeft={key: value for key, value in time_left.items() if value},
         goal={"met": met, "emailed": emailed, "conversionRate": (met / emailed) if emailed else 0.0},
     )

@@ -1,0 +1,1 @@
+"""On-demand benchmarks (`make bench`): figures are measured in one run and printed as ratios."""

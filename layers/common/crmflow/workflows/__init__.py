@@ -1,0 +1,1 @@
+"""Workflows: definitions, scheduling calendar and (elsewhere) enrollment and execution."""
