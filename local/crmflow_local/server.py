@@ -51,6 +51,8 @@ class LocalServer:
         self._work.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self._pump.is_alive():
+            self._pump.join(timeout=60)
 
     def poke(self) -> None:
         self._work.set()
