@@ -13,7 +13,9 @@ CONTACTS = 1000
 
 def run(contacts: int = CONTACTS) -> dict[str, Any]:
     with Runtime(start="2026-12-01T08:00:00Z") as rt:
-        email = rt.api("POST", "/marketing/v3/emails", {"name": "Nurture", "subject": "Hello", "state": "AUTOMATED"})
+        email = rt.api(
+            "POST", "/marketing/v3/emails", {"name": "Nurture", "subject": "Hello", "state": "AUTOMATED"}
+        )
         workflow = rt.api(
             "POST",
             "/workflows",
@@ -21,7 +23,9 @@ def run(contacts: int = CONTACTS) -> dict[str, Any]:
                 "name": "Two-day nurture",
                 "objectType": "contacts",
                 "enrollment": {
-                    "filterGroups": [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}]
+                    "filterGroups": [
+                        {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}
+                    ]
                 },
                 "startActionId": "1",
                 "actions": [

@@ -10,32 +10,49 @@ PRICE_PER_TRANSITION = 0.025 / 1000
 
 def test_reference_workflow_costs_two_transitions_per_step(rt: Runtime):
     rt.api("POST", "/crm/v3/properties/contacts", {"name": "nurtured", "label": "Nurtured", "type": "string"})
-    email = rt.api("POST", "/marketing/v3/emails", {"name": "Tips", "subject": "Tips", "state": "AUTOMATED"}).json
+    email = rt.api(
+        "POST", "/marketing/v3/emails", {"name": "Tips", "subject": "Tips", "state": "AUTOMATED"}
+    ).json
     workflow = rt.api(
         "POST",
         "/workflows",
         {
             "name": "Reference",
             "objectType": "contacts",
-            "enrollment": {"filterGroups": [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}]},
+            "enrollment": {
+                "filterGroups": [
+                    {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}
+                ]
+            },
             "startActionId": "1",
             "actions": [
                 {"id": "1", "type": "DELAY", "delay": {"days": 2}, "next": "2"},
                 {"id": "2", "type": "SEND_EMAIL", "emailId": email["id"], "next": "3"},
-                {"id": "3", "type": "IF_THEN", "branches": [{"filterGroups": [], "next": "4"}], "defaultNext": None},
+                {
+                    "id": "3",
+                    "type": "IF_THEN",
+                    "branches": [{"filterGroups": [], "next": "4"}],
+                    "defaultNext": None,
+                },
                 {"id": "4", "type": "SET_PROPERTY", "property": "nurtured", "value": "true", "next": None},
             ],
         },
     ).json
     rt.api("POST", f"/workflows/{workflow['id']}/enable", {"enrollExisting": False})
     for n in range(3):
-        rt.api("POST", "/crm/v3/objects/contacts", {"properties": {"email": f"r{n}@example.com", "lifecyclestage": "lead"}})
+        rt.api(
+            "POST",
+            "/crm/v3/objects/contacts",
+            {"properties": {"email": f"r{n}@example.com", "lifecyclestage": "lead"}},
+        )
     rt.advance("P2DT1M")
 
     executions = rt.executions()
     assert [e["status"] for e in executions] == ["SUCCEEDED"] * 3
     for execution in executions:
-        entered = [e["type"] for e in rt.history(execution["executionArn"]) if e["type"].endswith("StateEntered")]
+        entered = [
+            e["type"] for e in rt.history(execution["executionArn"]) if e["type"].endswith("StateEntered")
+        ]
         steps = 4  # delay, email, branch, set property
         assert len(entered) == 8, entered
         assert len(entered) / steps <= 2

@@ -6,6 +6,8 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from crmflow_local.runtime import Runtime
+from crmflow_local.server import LocalServer
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
     Filter,
@@ -16,9 +18,6 @@ from hubspot.crm.contacts import (
 )
 from hubspot.crm.contacts.exceptions import ApiException
 
-from crmflow_local.runtime import Runtime
-from crmflow_local.server import LocalServer
-
 
 @pytest.fixture
 def server(rt: Runtime) -> Iterator[LocalServer]:
@@ -27,8 +26,12 @@ def server(rt: Runtime) -> Iterator[LocalServer]:
     local.close()
 
 
-def _call(server: LocalServer, method: str, path: str, body: object = None, token: str | None = "local-admin"):
-    request = urllib.request.Request(server.url + path, method=method, data=None if body is None else json.dumps(body).encode())
+def _call(
+    server: LocalServer, method: str, path: str, body: object = None, token: str | None = "local-admin"
+):
+    request = urllib.request.Request(
+        server.url + path, method=method, data=None if body is None else json.dumps(body).encode()
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -45,7 +48,9 @@ def test_hubspot_client_creates_reads_updates_searches_pages_and_archives_contac
     contacts = client.crm.contacts
     created = [
         contacts.basic_api.create(
-            SimplePublicObjectInputForCreate(properties={"email": f"c{n}@example.com", "firstname": f"Ann{n}"})
+            SimplePublicObjectInputForCreate(
+                properties={"email": f"c{n}@example.com", "firstname": f"Ann{n}"}
+            )
         )
         for n in range(5)
     ]
@@ -55,12 +60,16 @@ def test_hubspot_client_creates_reads_updates_searches_pages_and_archives_contac
     read = contacts.basic_api.get_by_id(first.id, properties=["email", "firstname"])
     assert read.properties["firstname"] == "Ann0"
 
-    updated = contacts.basic_api.update(first.id, SimplePublicObjectInput(properties={"lastname": "Lovelace"}))
+    updated = contacts.basic_api.update(
+        first.id, SimplePublicObjectInput(properties={"lastname": "Lovelace"})
+    )
     assert updated.properties["lastname"] == "Lovelace"
 
     found = contacts.search_api.do_search(
         PublicObjectSearchRequest(
-            filter_groups=[FilterGroup(filters=[Filter(property_name="lastname", operator="EQ", value="Lovelace")])],
+            filter_groups=[
+                FilterGroup(filters=[Filter(property_name="lastname", operator="EQ", value="Lovelace")])
+            ],
             properties=["email", "lastname"],
         )
     )
@@ -89,15 +98,23 @@ def test_a_wrong_token_gets_401(server: LocalServer):
 
 
 def test_bad_input_gets_400_naming_the_field_and_stores_nothing(server: LocalServer):
-    status, body = _call(server, "POST", "/crm/v3/objects/contacts", {"properties": {"email": ["not", "a", "string"]}})
+    status, body = _call(
+        server, "POST", "/crm/v3/objects/contacts", {"properties": {"email": ["not", "a", "string"]}}
+    )
     assert status == 400 and "properties.email" in body["message"]
     assert _call(server, "GET", "/crm/v3/objects/contacts")[1]["results"] == []
 
 
 def test_the_local_clock_moves_and_settles(server: LocalServer):
     assert _call(server, "GET", "/_local/clock") == (200, {"now": "2026-12-01T08:00:00.000Z"})
-    assert _call(server, "POST", "/_local/clock", {"advance": "PT2H"}) == (200, {"now": "2026-12-01T10:00:00.000Z"})
-    assert _call(server, "POST", "/_local/clock", {"to": "2026-12-02T00:00:00Z"})[1]["now"] == "2026-12-02T00:00:00.000Z"
+    assert _call(server, "POST", "/_local/clock", {"advance": "PT2H"}) == (
+        200,
+        {"now": "2026-12-01T10:00:00.000Z"},
+    )
+    assert (
+        _call(server, "POST", "/_local/clock", {"to": "2026-12-02T00:00:00Z"})[1]["now"]
+        == "2026-12-02T00:00:00.000Z"
+    )
     status, body = _call(server, "POST", "/_local/clock", {"advance": "two hours"})
     assert status == 400 and "advance" in body["message"]
     assert _call(server, "POST", "/_local/clock", {"to": "2026-01-01T00:00:00Z"})[0] == 400
@@ -108,5 +125,7 @@ def test_the_local_clock_moves_and_settles(server: LocalServer):
 def test_openapi_document_is_served(server: LocalServer):
     status, document = _call(server, "GET", "/openapi.json")
     assert status == 200
-    assert "/crm/v3/objects/{object_type}" in document["paths"] or any("objects" in p for p in document["paths"])
+    assert "/crm/v3/objects/{object_type}" in document["paths"] or any(
+        "objects" in p for p in document["paths"]
+    )
     assert any(path.startswith("/workflows") for path in document["paths"])

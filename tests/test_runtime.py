@@ -5,7 +5,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from crmflow_local.runtime import Runtime, parse_duration
 
 STREAM_TEMPLATE = """
@@ -137,7 +136,9 @@ def test_stream_batches_honour_batch_size_and_retry_from_the_first_failed_record
             item["poison"] = {"BOOL": True}
         ddb.put_item(TableName=table, Item=item)
     toy.settle()
-    batches = [[r["dynamodb"]["Keys"]["pk"]["S"] for r in call["Records"]] for call in _calls(toy, "StreamFunction")]
+    batches = [
+        [r["dynamodb"]["Keys"]["pk"]["S"] for r in call["Records"]] for call in _calls(toy, "StreamFunction")
+    ]
     assert all(len(batch) <= 4 for batch in batches)
     # 0-3 pass; 4-7 fails at 5, so 4 is checkpointed and 5.. retried twice, then sent to the
     # on-failure queue; processing goes on after the failed batch.
@@ -148,7 +149,9 @@ def test_stream_batches_honour_batch_size_and_retry_from_the_first_failed_record
     assert {"item-8", "item-9"} <= delivered
     failed = toy.client("sqs").receive_message(QueueUrl=toy.resolver.refs["FailedQueue"])["Messages"]
     info = json.loads(failed[0]["Body"])["DDBStreamBatchInfo"]
-    assert info["batchSize"] >= 1 and info["streamArn"].endswith("/stream/" + info["streamArn"].split("/")[-1])
+    assert info["batchSize"] >= 1 and info["streamArn"].endswith(
+        "/stream/" + info["streamArn"].split("/")[-1]
+    )
 
 
 def test_sqs_partial_batch_failures_are_redelivered_then_dead_lettered(toy):
@@ -185,13 +188,17 @@ def test_a_state_machine_from_statemachines_waits_on_the_virtual_clock(rt):
     ).json
     rt.api("POST", f"/workflows/{workflow['id']}/enable", {"enrollExisting": False})
     contact = rt.api("POST", "/crm/v3/objects/contacts", {"properties": {"email": "w@example.com"}}).json
-    assert rt.api("POST", f"/workflows/{workflow['id']}/enrollments", {"recordId": contact["id"]}).status == 201
+    assert (
+        rt.api("POST", f"/workflows/{workflow['id']}/enrollments", {"recordId": contact["id"]}).status == 201
+    )
     rt.settle()
     [execution] = rt.executions()
     assert execution["status"] == "RUNNING"
     rt.advance("PT2H59M")
     assert rt.executions()[0]["status"] == "RUNNING"
-    assert rt.api("GET", f"/crm/v3/objects/contacts/{contact['id']}").json["properties"].get("nurtured") is None
+    assert (
+        rt.api("GET", f"/crm/v3/objects/contacts/{contact['id']}").json["properties"].get("nurtured") is None
+    )
     rt.advance("PT1M")
     assert rt.executions()[0]["status"] == "SUCCEEDED"
     assert rt.api("GET", f"/crm/v3/objects/contacts/{contact['id']}").json["properties"]["nurtured"] == "yes"

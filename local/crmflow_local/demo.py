@@ -38,7 +38,11 @@ def _check(answer: Any, status: int, what: str) -> dict[str, Any]:
 def build_account(rt: Runtime) -> dict[str, Any]:
     """Companies, contacts (with primary companies), a deal, a property, an email and a workflow."""
     _check(
-        rt.api("POST", "/crm/v3/properties/contacts", {"name": "nurture_track", "label": "Nurture track", "type": "string"}),
+        rt.api(
+            "POST",
+            "/crm/v3/properties/contacts",
+            {"name": "nurture_track", "label": "Nurture track", "type": "string"},
+        ),
         201,
         "create property",
     )
@@ -47,7 +51,11 @@ def build_account(rt: Runtime) -> dict[str, Any]:
         for company in COMPANIES
     ]
     email = _check(
-        rt.api("POST", "/marketing/v3/emails", {"name": "Trial tips", "subject": "Three tips for your trial", "state": "AUTOMATED"}),
+        rt.api(
+            "POST",
+            "/marketing/v3/emails",
+            {"name": "Trial tips", "subject": "Three tips for your trial", "state": "AUTOMATED"},
+        ),
         201,
         "create email",
     )
@@ -60,10 +68,14 @@ def build_account(rt: Runtime) -> dict[str, Any]:
                 "objectType": "contacts",
                 "timeZone": "Europe/Oslo",
                 "enrollment": {
-                    "filterGroups": [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}]
+                    "filterGroups": [
+                        {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}
+                    ]
                 },
                 "pauseDates": ["2026-12-24", "2026-12-25"],
-                "timeWindows": [{"days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "09:00", "end": "17:00"}],
+                "timeWindows": [
+                    {"days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "09:00", "end": "17:00"}
+                ],
                 "startActionId": "1",
                 "actions": [
                     {"id": "1", "type": "DELAY", "delay": {"days": 2, "hours": 0, "minutes": 0}, "next": "2"},
@@ -74,22 +86,46 @@ def build_account(rt: Runtime) -> dict[str, Any]:
                         "branches": [
                             {
                                 "filterGroups": [
-                                    {"filters": [{"propertyName": "jobtitle", "operator": "CONTAINS_TOKEN", "value": "manager"}]}
+                                    {
+                                        "filters": [
+                                            {
+                                                "propertyName": "jobtitle",
+                                                "operator": "CONTAINS_TOKEN",
+                                                "value": "manager",
+                                            }
+                                        ]
+                                    }
                                 ],
                                 "next": "4",
                             }
                         ],
                         "defaultNext": "5",
                     },
-                    {"id": "4", "type": "SET_PROPERTY", "property": "nurture_track", "value": "managers", "next": None},
-                    {"id": "5", "type": "SET_PROPERTY", "property": "nurture_track", "value": "practitioners", "next": None},
+                    {
+                        "id": "4",
+                        "type": "SET_PROPERTY",
+                        "property": "nurture_track",
+                        "value": "managers",
+                        "next": None,
+                    },
+                    {
+                        "id": "5",
+                        "type": "SET_PROPERTY",
+                        "property": "nurture_track",
+                        "value": "practitioners",
+                        "next": None,
+                    },
                 ],
             },
         ),
         201,
         "create workflow",
     )
-    _check(rt.api("POST", f"/workflows/{workflow['id']}/enable", {"enrollExisting": True}), 200, "enable workflow")
+    _check(
+        rt.api("POST", f"/workflows/{workflow['id']}/enable", {"enrollExisting": True}),
+        200,
+        "enable workflow",
+    )
     contacts = []
     for first, last, title, stage, company in CONTACTS:
         body = {
@@ -109,7 +145,11 @@ def build_account(rt: Runtime) -> dict[str, Any]:
         }
         contacts.append(_check(rt.api("POST", "/crm/v3/objects/contacts", body), 201, "create contact"))
     _check(
-        rt.api("POST", "/crm/v3/objects/deals", {"properties": {"dealname": "Fjord Analytics - annual", "amount": "24000"}}),
+        rt.api(
+            "POST",
+            "/crm/v3/objects/deals",
+            {"properties": {"dealname": "Fjord Analytics - annual", "amount": "24000"}},
+        ),
         201,
         "create deal",
     )
@@ -127,19 +167,31 @@ def run_demo(start: str, out: TextIO) -> int:
             f"  loaded {len(account['companies'])} companies, {len(account['contacts'])} contacts, 1 deal; "
             f"workflow {workflow_id} 'Trial nurture' is on\n"
         )
-        out.write("  2-day delay -> marketing email -> branch on job title -> set nurture track; Mon-Fri 09-17 Oslo\n\n")
+        out.write(
+            "  2-day delay -> marketing email -> branch on job title -> set nurture track;"
+            " Mon-Fri 09-17 Oslo\n\n"
+        )
         for day in range(1, 8):
             rt.advance("P1D")
             if day == 2:  # a lead arriving on Thursday reaches its email on Saturday: it waits for Monday
-                late = {"firstname": "Mia", "lastname": "Haugen", "email": "mia@haugen.example", "lifecyclestage": "lead"}
-                _check(rt.api("POST", "/crm/v3/objects/contacts", {"properties": late}), 201, "create contact")
+                late = {
+                    "firstname": "Mia",
+                    "lastname": "Haugen",
+                    "email": "mia@haugen.example",
+                    "lifecyclestage": "lead",
+                }
+                _check(
+                    rt.api("POST", "/crm/v3/objects/contacts", {"properties": late}), 201, "create contact"
+                )
             stats = rt.api("GET", f"/workflows/{workflow_id}/stats").json
             out.write(
-                f"  day {day} ({rt.now:%a %Y-%m-%d %H:%M} UTC): enrolled {stats['enrolled']}, active {stats['active']}, "
-                f"completed {stats['completed']}, emails sent {len(rt.outbox())}\n"
+                f"  day {day} ({rt.now:%a %Y-%m-%d %H:%M} UTC): enrolled {stats['enrolled']}, "
+                f"active {stats['active']}, completed {stats['completed']}, emails sent {len(rt.outbox())}\n"
             )
         log = rt.api("GET", f"/workflows/{workflow_id}/log", query={"limit": "1000"}).json["results"]
-        counts = Counter((entry["actionId"], entry["actionType"], entry["event"]) for entry in log if entry["actionId"])
+        counts = Counter(
+            (entry["actionId"], entry["actionType"], entry["event"]) for entry in log if entry["actionId"]
+        )
         out.write("\n  per action:\n")
         for (action_id, action_type, event), count in sorted(counts.items()):
             out.write(f"    action {action_id} {action_type:<12} {event:<16} {count}\n")
@@ -150,15 +202,20 @@ def run_demo(start: str, out: TextIO) -> int:
         out.write(f"\n  nurture tracks set: {dict((k or 'none', v) for k, v in tracks.items())}\n")
         executions = rt.executions()
         transitions = sum(
-            1 for e in executions for event in rt.history(e["executionArn"]) if event["type"].endswith("StateEntered")
+            1
+            for e in executions
+            for event in rt.history(e["executionArn"])
+            if event["type"].endswith("StateEntered")
         )
         executed = sum(1 for entry in log if entry["event"] in ("ACTION_EXECUTED", "DELAY_STARTED"))
         waits = [entry for entry in log if entry["event"] == "WAITING"]
         for entry in waits:
-            out.write(f"  record {entry['recordId']} waited at action {entry['actionId']} ({entry['reason']})\n")
+            out.write(
+                f"  record {entry['recordId']} waited at action {entry['actionId']} ({entry['reason']})\n"
+            )
         out.write(
-            f"  Step Functions: {len(executions)} executions, {transitions} state transitions for {executed} steps "
-            f"({transitions / max(executed, 1):.2f} per step)\n"
+            f"  Step Functions: {len(executions)} executions, {transitions} state transitions "
+            f"for {executed} steps ({transitions / max(executed, 1):.2f} per step)\n"
         )
         out.write(f"\n  done in {time.perf_counter() - began:.1f}s wall time\n")
     return 0

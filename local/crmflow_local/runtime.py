@@ -16,6 +16,7 @@ import email
 import importlib.util
 import itertools
 import json
+import logging
 import os
 import re
 import sys
@@ -162,6 +163,8 @@ class Runtime:
             POWERTOOLS_DEV="false",
         )
         self._mock.start()
+        # moto's interpreter logs every caught task error (each enrollment ends with one) at ERROR
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         Runtime._active = self
         try:
             clock.set_source(self.scheduler.now)

@@ -63,10 +63,16 @@ class Scheduler:
         return self._busy
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Block until no execution thread is doing work."""
+        """Block until no execution thread is doing work; fail after ``timeout`` without progress."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._busy <= 0, timeout=timeout):
-                raise TimeoutError(f"{self._busy} state machine executions still busy after {timeout}s")
+            while self._busy > 0:
+                before = self._busy
+                if not self._cond.wait_for(
+                    lambda before=before: self._busy < before or self._busy <= 0, timeout=timeout
+                ):
+                    raise TimeoutError(
+                        f"{self._busy} state machine executions made no progress in {timeout}s"
+                    )
 
     # ------------------------------------------------------------------ waiting
     def wait_until(self, deadline: datetime, is_running: Callable[[], bool]) -> None:

@@ -49,8 +49,12 @@ def create(data: EmailInput) -> MarketingEmail:
         ReturnValues="UPDATED_NEW",
     )
     now = clock.iso(clock.now())
-    email = MarketingEmail(**data.model_dump(), id=counter["Attributes"]["value"]["N"], createdAt=now, updatedAt=now)
-    db().put_item(TableName=_table(), Item=serialize({"pk": "EMAIL", "sk": email.id, **email.model_dump(mode="json")}))
+    email = MarketingEmail(
+        **data.model_dump(), id=counter["Attributes"]["value"]["N"], createdAt=now, updatedAt=now
+    )
+    db().put_item(
+        TableName=_table(), Item=serialize({"pk": "EMAIL", "sk": email.id, **email.model_dump(mode="json")})
+    )
     return email
 
 
@@ -60,7 +64,9 @@ def get(email_id: str) -> MarketingEmail | None:
 
 
 def all_emails() -> list[MarketingEmail]:
-    found = query(_table(), KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "EMAIL"}})
+    found = query(
+        _table(), KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "EMAIL"}}
+    )
     return [MarketingEmail.model_validate(item) for item in found]
 
 

@@ -11,13 +11,15 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class Ownership(BaseModel):
-    """W-5: contact–company owner sync (HubSpot's default: on)."""
+    """W-5: contact-company owner sync (HubSpot's default: on)."""
 
     syncContactCompanyOwner: bool = True
 
 
 def read(name: str, model: type[T]) -> T:
-    item = db().get_item(TableName=get_settings().config_table, Key={"pk": {"S": "SETTINGS"}, "sk": {"S": name}})
+    item = db().get_item(
+        TableName=get_settings().config_table, Key={"pk": {"S": "SETTINGS"}, "sk": {"S": name}}
+    )
     if "Item" not in item:
         return model()
     data = deserialize(item["Item"])

@@ -1,4 +1,4 @@
-"""``/settings``: account settings documents (contact–company owner sync for W-5)."""
+"""``/settings``: account settings documents (contact-company owner sync for W-5)."""
 
 from typing import Any
 

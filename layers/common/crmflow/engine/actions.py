@@ -40,7 +40,11 @@ def delay_until_(ctx: Context) -> Outcome:
         definition = property_defs.definitions(ctx.state.objectType).get(ctx.action.untilProperty)
         prop_type = getattr(definition, "type", None)
     wake = delay_until(
-        ctx.now, ctx.action, ctx.record.properties, Calendar.from_definition(ctx.workflow.definition), prop_type
+        ctx.now,
+        ctx.action,
+        ctx.record.properties,
+        Calendar.from_definition(ctx.workflow.definition),
+        prop_type,
     )
     return Outcome(ctx.action.next, wake, Event.DELAY_STARTED, detail={"until": clock.iso(wake)})
 
@@ -65,7 +69,11 @@ def clear_property(ctx: Context) -> Outcome:
 def create_record(ctx: Context) -> Outcome:
     action, definition = ctx.action, ctx.workflow.definition
     same_type = str(action.objectType) == str(definition.objectType)
-    if same_type and definition.enrollment.filterGroups and matches(definition.enrollment.filterGroups, action.properties):
+    if (
+        same_type
+        and definition.enrollment.filterGroups
+        and matches(definition.enrollment.filterGroups, action.properties)
+    ):
         return Outcome(action.next, event=Event.ACTION_SKIPPED, reason=Reason.INFINITE_LOOP)  # E-8
     associations = []
     if action.associate:
@@ -90,7 +98,11 @@ def _typed(ctx: Context, associations: list[dict[str, Any]]) -> list[dict[str, A
 
 
 def create_task(ctx: Context) -> Outcome:
-    properties = {"hs_task_status": "NOT_STARTED", "hs_timestamp": clock.iso(ctx.now), **ctx.action.properties}
+    properties = {
+        "hs_task_status": "NOT_STARTED",
+        "hs_timestamp": clock.iso(ctx.now),
+        **ctx.action.properties,
+    }
     properties.setdefault("hs_task_subject", f"Follow up ({ctx.workflow.definition.name})")
     try:
         task = records.create_record("tasks", properties, system=True)
@@ -103,7 +115,9 @@ def create_task(ctx: Context) -> Outcome:
 def send_email(ctx: Context) -> Outcome:
     email = emails.get(ctx.action.emailId)
     if email is None or email.state != emails.EmailState.AUTOMATED:
-        raise PermanentActionError(f"email {ctx.action.emailId} is not a marketing email saved for automation")
+        raise PermanentActionError(
+            f"email {ctx.action.emailId} is not a marketing email saved for automation"
+        )
     to = ctx.record.properties.get("email")
     if not to:
         raise PermanentActionError("the record has no email address")
@@ -190,7 +204,9 @@ def enroll_in_workflow(ctx: Context) -> Outcome:
     if target is None:
         raise PermanentActionError(f"workflow {ctx.action.workflowId} does not exist")
     if target.objectType != ctx.state.objectType:
-        raise PermanentActionError(f"workflow {target.id} enrolls {target.objectType}, not {ctx.state.objectType}")
+        raise PermanentActionError(
+            f"workflow {target.id} enrolls {target.objectType}, not {ctx.state.objectType}"
+        )
     if not target.enabled:
         raise PermanentActionError(f"workflow {target.id} is off")
     enrollment = enrolling.enroll(target, ctx.record, manual=True)

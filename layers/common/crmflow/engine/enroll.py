@@ -30,7 +30,9 @@ def function_for(action: Action) -> str:
     return "action-" + str(action.type).lower().replace("_", "-")
 
 
-def log(workflow: StoredWorkflow, record_id: str, event: Event, action: Action | None = None, **extra: Any) -> None:
+def log(
+    workflow: StoredWorkflow, record_id: str, event: Event, action: Action | None = None, **extra: Any
+) -> None:
     store.append_log(
         workflow.id,
         LogEntry(
@@ -98,7 +100,9 @@ def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record, sequence
         return
     reenrollment = workflow.definition.enrollment.reEnrollment
     if reenrollment.enabled and old is not None and _after_enrollment(existing, new, sequence):
-        changed = any(old.properties.get(name) != new.properties.get(name) for name in reenrollment.properties)
+        changed = any(
+            old.properties.get(name) != new.properties.get(name) for name in reenrollment.properties
+        )
         if changed:
             enroll(workflow, new, trigger_sequence=sequence)
 
@@ -111,8 +115,13 @@ def _after_enrollment(existing: Enrollment, new: Record, sequence: str | None) -
     return clock.parse_iso(new.updatedAt) > clock.parse_iso(existing.enrolledAt)
 
 
-def on_event(event_type: str, object_type: str, record_id: str, detail: Mapping[str, Any]) -> int:
-    """An event from the bus or the events queue; answers how many workflows it enrolled in."""
+def on_event(
+    event_type: str, object_type: str, record_id: str, detail: Mapping[str, Any], event_id: str | None = None
+) -> int:
+    """An event from the bus or the events queue; answers how many workflows it enrolled in.
+
+    ``event_id`` (the EventBridge envelope's id) makes a redelivered event enroll no one again (W-7).
+    """
     record = records.get_record(object_type, record_id)
     if record is None:
         return 0
@@ -130,7 +139,12 @@ def on_event(event_type: str, object_type: str, record_id: str, detail: Mapping[
         existing = store.get_enrollment(workflow.id, record.id)
         if existing is not None and (existing.status == Status.ACTIVE or not trigger_reenrolls(workflow)):
             continue
-        enrolled += enroll(workflow, record) is not None
+        if event_id is not None and existing is not None and store.event_handled(workflow.id, event_id):
+            continue
+        if enroll(workflow, record) is not None:
+            enrolled += 1
+            if event_id is not None:
+                store.mark_event_handled(workflow.id, event_id)
     return enrolled
 
 
@@ -201,7 +215,12 @@ def _send_start(enrollment: Enrollment) -> None:
 
 def request_enroll_existing(workflow: StoredWorkflow) -> None:
     """E-2: enroll every record that already meets the triggers, a page at a time, off the request."""
-    body = {"kind": "enroll-existing", "workflowId": workflow.id, "revision": workflow.revision, "after": None}
+    body = {
+        "kind": "enroll-existing",
+        "workflowId": workflow.id,
+        "revision": workflow.revision,
+        "after": None,
+    }
     aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
 
 
@@ -212,11 +231,21 @@ def enroll_existing_page(workflow_id: str, revision: int, after: str | None) -> 
         return
     page = records.list_records(workflow.objectType, limit=ENROLL_EXISTING_PAGE, after=after)
     for record in page.results:
-        if meets_triggers(workflow, record.properties) and store.get_enrollment(workflow.id, record.id) is None:
+        if (
+            meets_triggers(workflow, record.properties)
+            and store.get_enrollment(workflow.id, record.id) is None
+        ):
             enroll(workflow, record)
     if page.after:
-        body = {"kind": "enroll-existing", "workflowId": workflow.id, "revision": revision, "after": page.after}
-        aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
+        body = {
+            "kind": "enroll-existing",
+            "workflowId": workflow.id,
+            "revision": revision,
+            "after": page.after,
+        }
+        aws.client("sqs").send_message(
+            QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body)
+        )
 
 
 def start(workflow_id: str, record_id: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,7 +40,9 @@ def _record(image: dict[str, Any] | None) -> Record | None:
     return Record.model_validate(
         {
             "id": str(image["id"]),
-            "properties": {key: (None if value is None else str(value)) for key, value in image["properties"].items()},
+            "properties": {
+                key: (None if value is None else str(value)) for key, value in image["properties"].items()
+            },
             "createdAt": image["createdAt"],
             "updatedAt": image["updatedAt"],
             "archived": bool(image.get("archived", False)),
@@ -52,7 +55,7 @@ def records_stream_handler() -> Handler:
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
     @logger.inject_lambda_context
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         active = [workflow for workflow in workflows.all_workflows() if workflow.enabled]
 
         def on_change(record: DynamoDBRecord) -> None:
@@ -64,7 +67,9 @@ def records_stream_handler() -> Handler:
                 sequence = record.dynamodb.sequence_number if record.dynamodb else None
                 enrolling.on_record_change(object_type, old, new, active, sequence)
 
-        return process_partial_response(event=event, record_handler=on_change, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=on_change, processor=processor, context=context
+        )
 
     return handler
 
@@ -81,15 +86,24 @@ def starter_handler() -> Handler:
             enrolling.enroll_existing_page(body["workflowId"], body["revision"], body.get("after"))
 
     @logger.inject_lambda_context
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return process_partial_response(event=event, record_handler=on_message, processor=processor, context=context)
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event, record_handler=on_message, processor=processor, context=context
+        )
 
     return handler
 
 
 def _business_event(envelope: dict[str, Any]) -> None:
     detail = envelope.get("detail") or {}
-    enrolling.on_event(str(envelope.get("detail-type")), str(detail["objectType"]), str(detail["recordId"]), detail)
+    event_id = envelope.get("id")
+    enrolling.on_event(
+        str(envelope.get("detail-type")),
+        str(detail["objectType"]),
+        str(detail["recordId"]),
+        detail,
+        str(event_id) if event_id else None,
+    )
 
 
 def events_handler() -> Handler:
@@ -97,7 +111,7 @@ def events_handler() -> Handler:
     processor = BatchProcessor(event_type=EventType.SQS)
 
     @logger.inject_lambda_context
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
         if "Records" in event:
             return process_partial_response(
                 event=event,

@@ -105,7 +105,11 @@ def _answer(result: dict[str, Any] | None) -> dict[str, Any]:
 def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -> dict[str, Any] | None:
     workflow = workflows.get(state.workflowId)
     enrollment = store.get_enrollment(state.workflowId, state.recordId)
-    if enrollment is None or enrollment.enrollmentId != state.enrollmentId or enrollment.status != Status.ACTIVE:
+    if (
+        enrollment is None
+        or enrollment.enrollmentId != state.enrollmentId
+        or enrollment.status != Status.ACTIVE
+    ):
         return None
     if workflow is None:
         store.finish_enrollment(enrollment, Status.UNENROLLED, None)
@@ -116,16 +120,16 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
         return None
     now = clock.now()
     if state.delayActionId:
-        enrolling.log(workflow, record.id, Event.DELAY_ENDED, actionId=state.delayActionId, actionType="DELAY")
+        enrolling.log(
+            workflow, record.id, Event.DELAY_ENDED, actionId=state.delayActionId, actionType="DELAY"
+        )
         state = state.model_copy(update={"delayActionId": None, "delayStartedAt": None})
     if state.actionId == END:
         enrolling.complete(workflow, enrollment)
         return None
     action = workflow.definition.action(state.actionId)
     if action is None:  # W-11: removed while the record waited for it
-        enrolling.log(
-            workflow, record.id, Event.ERROR, actionId=state.actionId, reason=Reason.ACTION_REMOVED
-        )
+        enrolling.log(workflow, record.id, Event.ERROR, actionId=state.actionId, reason=Reason.ACTION_REMOVED)
         return _goto(workflow, enrollment, state, state.plannedNext, now)
     if str(action.type) != action_type:  # the action was replaced by another type: run its Lambda
         return _next_state(state, action, now, same_step_action=True)
@@ -137,7 +141,14 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
         else:
             run_at, reason = next_allowed_run_with_reason(now, Calendar.from_definition(workflow.definition))
             if reason is not None and run_at > now:  # W-2, W-3
-                enrolling.log(workflow, record.id, Event.WAITING, action, reason=Reason(reason.value), until=clock.iso(run_at))
+                enrolling.log(
+                    workflow,
+                    record.id,
+                    Event.WAITING,
+                    action,
+                    reason=Reason(reason.value),
+                    until=clock.iso(run_at),
+                )
                 store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(run_at))
                 return _next_state(state, action, run_at)
     due = min(now, clock.parse_iso(state.wakeAt))
@@ -151,7 +162,9 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
     except PermanentActionError as error:
         outcome = _failed(action, str(error))
     if outcome.stay:
-        store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(outcome.wake_at or now))
+        store.update_enrollment(
+            enrollment, currentActionId=action.id, waitingUntil=clock.iso(outcome.wake_at or now)
+        )
         return _next_state(state, action, outcome.wake_at or now)
     enrolling.log(workflow, record.id, outcome.event, action, reason=outcome.reason, **outcome.detail)
     if action_type in DELAY_TYPES and outcome.event == Event.DELAY_STARTED:
@@ -168,7 +181,9 @@ def _failed(action: Action, message: str) -> Outcome:
     return Outcome(getattr(action, "next", None), event=Event.ERROR, detail={"error": message[:500]})
 
 
-def _next_state(state: StepState, action: Action, wake: datetime, *, same_step_action: bool = False) -> dict[str, Any]:
+def _next_state(
+    state: StepState, action: Action, wake: datetime, *, same_step_action: bool = False
+) -> dict[str, Any]:
     del same_step_action
     return state.model_copy(
         update={
@@ -195,7 +210,12 @@ def _goto(
     if following is None:
         if waiting_in is not None and wake > clock.now():  # a trailing delay: hold, then complete
             return state.model_copy(
-                update={"actionId": END, "wakeAt": clock.iso(wake), "step": state.step + 1, "plannedNext": None}
+                update={
+                    "actionId": END,
+                    "wakeAt": clock.iso(wake),
+                    "step": state.step + 1,
+                    "plannedNext": None,
+                }
             ).model_dump()
         enrolling.complete(workflow, enrollment)
         return None

@@ -134,7 +134,10 @@ def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bo
     else:
         put["ConditionExpression"] = "#status <> :active AND #number = :previous"
         put["ExpressionAttributeNames"] = {"#status": "status", "#number": "number"}
-        put["ExpressionAttributeValues"] = {":active": {"S": "ACTIVE"}, ":previous": {"N": str(previous_number)}}
+        put["ExpressionAttributeValues"] = {
+            ":active": {"S": "ACTIVE"},
+            ":previous": {"N": str(previous_number)},
+        }
     try:
         db().put_item(**put)
     except ClientError as error:
@@ -216,7 +219,9 @@ def add_stats(workflow_id: str, **counters: int) -> None:
 
 def stats(workflow_id: str) -> dict[str, int]:
     item = db().get_item(
-        TableName=_enrollments(), Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATS"}}, ConsistentRead=True
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATS"}},
+        ConsistentRead=True,
     )
     data = deserialize(item.get("Item", {}))
     return {key: int(value) for key, value in data.items() if key not in ("pk", "sk")}
@@ -235,6 +240,24 @@ def next_counter(workflow_id: str, name: str) -> int:
     return int(answer["Attributes"]["value"]["N"]) - 1
 
 
+# ---------------------------------------------------------------- handled events (W-7)
+def _event_key(workflow_id: str, event_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"EVT#{event_id}"}, "sk": {"S": f"WF#{workflow_id}"}}
+
+
+def event_handled(workflow_id: str, event_id: str) -> bool:
+    """True when this business event already enrolled the record in the workflow (a redelivery)."""
+    item = db().get_item(TableName=_enrollments(), Key=_event_key(workflow_id, event_id), ConsistentRead=True)
+    return "Item" in item
+
+
+def mark_event_handled(workflow_id: str, event_id: str) -> None:
+    db().put_item(
+        TableName=_enrollments(),
+        Item={**_event_key(workflow_id, event_id), "at": {"S": clock.iso(clock.now())}},
+    )
+
+
 # ---------------------------------------------------------------- step claims (W-7)
 def claim_step(enrollment_id: str, step: int) -> dict[str, Any] | None:
     """Claim a step before it runs. None: claimed now. Otherwise the existing claim."""
@@ -242,7 +265,12 @@ def claim_step(enrollment_id: str, step: int) -> dict[str, Any] | None:
     try:
         db().put_item(
             TableName=_enrollments(),
-            Item={**key, "state": {"S": "RUNNING"}, "attempts": {"N": "1"}, "claimedAt": {"S": clock.iso(clock.now())}},
+            Item={
+                **key,
+                "state": {"S": "RUNNING"},
+                "attempts": {"N": "1"},
+                "claimedAt": {"S": clock.iso(clock.now())},
+            },
             ConditionExpression="attribute_not_exists(pk)",
         )
         return None
@@ -323,11 +351,18 @@ def append_log(workflow_id: str, entry: LogEntry) -> None:
         "expiresAt": int((at + timedelta(days=SUMMARY_DAYS)).timestamp()),
     }
     db().batch_write_item(
-        RequestItems={_log(): [{"PutRequest": {"Item": serialize(detail)}}, {"PutRequest": {"Item": serialize(summary)}}]}
+        RequestItems={
+            _log(): [
+                {"PutRequest": {"Item": serialize(detail)}},
+                {"PutRequest": {"Item": serialize(summary)}},
+            ]
+        }
     )
 
 
-def _log_items(prefix: str, workflow_id: str, record_id: str | None, after: str | None) -> Iterator[dict[str, Any]]:
+def _log_items(
+    prefix: str, workflow_id: str, record_id: str | None, after: str | None
+) -> Iterator[dict[str, Any]]:
     kwargs: dict[str, Any]
     if record_id is None:
         kwargs = {

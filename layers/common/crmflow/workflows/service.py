@@ -28,8 +28,12 @@ class WorkflowUpdate(WorkflowDefinition):
 
 def _check(definition: WorkflowDefinition) -> None:
     """The rules that need the account's data: E-5 (property types) and W-6 (email states)."""
-    types = {name: str(spec.type) for name, spec in property_defs.definitions(str(definition.objectType)).items()}
-    problems = check_whole_number_triggers(definition, types) + check_email_states(definition, emails.state_of)
+    types = {
+        name: str(spec.type) for name, spec in property_defs.definitions(str(definition.objectType)).items()
+    }
+    problems = check_whole_number_triggers(definition, types) + check_email_states(
+        definition, emails.state_of
+    )
     if problems:
         raise ValidationFailed("; ".join(problems))
 
@@ -44,7 +48,9 @@ def require(workflow_id: str) -> StoredWorkflow:
 def create(definition: WorkflowDefinition) -> StoredWorkflow:
     _check(definition)
     now = clock.iso(clock.now())
-    workflow = StoredWorkflow(id=store.next_id(), revision=1, createdAt=now, updatedAt=now, definition=definition)
+    workflow = StoredWorkflow(
+        id=store.next_id(), revision=1, createdAt=now, updatedAt=now, definition=definition
+    )
     store.save(workflow, expected_revision=None)
     return workflow
 
@@ -56,7 +62,11 @@ def update(workflow_id: str, body: WorkflowUpdate) -> StoredWorkflow:
     definition = WorkflowDefinition.model_validate(body.model_dump(exclude={"revision", "enrollExisting"}))
     _check(definition)
     updated = current.model_copy(
-        update={"definition": definition, "revision": current.revision + 1, "updatedAt": clock.iso(clock.now())}
+        update={
+            "definition": definition,
+            "revision": current.revision + 1,
+            "updatedAt": clock.iso(clock.now()),
+        }
     )
     try:
         store.save(updated, expected_revision=current.revision)
