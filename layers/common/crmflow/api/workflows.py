@@ -42,6 +42,16 @@ def get_workflow(workflow_id: str) -> dict[str, Any]:
     return service.require(workflow_id).body()
 
 
+@router.get("/workflows/<workflow_id>/revisions")
+def list_revisions(workflow_id: str) -> dict[str, Any]:
+    return service.revisions(workflow_id)
+
+
+@router.get("/workflows/<workflow_id>/revisions/<revision>")
+def get_revision(workflow_id: str, revision: int) -> dict[str, Any]:
+    return service.revision(workflow_id, revision)
+
+
 @router.put("/workflows/<workflow_id>")
 def update_workflow(workflow_id: str, body: service.WorkflowUpdate) -> dict[str, Any]:
     return service.update(workflow_id, body).body()

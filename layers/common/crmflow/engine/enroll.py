@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from crmflow import aws, clock
 from crmflow.config import get_settings
-from crmflow.engine import store
+from crmflow.engine import goals, store
 from crmflow.engine.models import Enrollment, Event, LogEntry, Reason, Status, StepState
 from crmflow.filters import matches
 from crmflow.records import service as records
@@ -48,9 +48,14 @@ def log(
     )
 
 
-def execution_arn(enrollment_id: str) -> str:
+def execution_name(enrollment_id: str, run: int = 0) -> str:
+    """The execution of an enrollment; a restart after a live edit (W-12, W-13) is a new run."""
+    return enrollment_id if run == 0 else f"{enrollment_id}-run{run}"
+
+
+def execution_arn(enrollment_id: str, run: int = 0) -> str:
     machine = get_settings().enrollment_state_machine_arn
-    return machine.replace(":stateMachine:", ":execution:") + ":" + enrollment_id
+    return machine.replace(":stateMachine:", ":execution:") + ":" + execution_name(enrollment_id, run)
 
 
 # ---------------------------------------------------------------- triggers (E-1, E-3)
@@ -75,6 +80,7 @@ def on_record_change(
         if old is not None and not old.archived:
             remove_record(object_type, old.id)
         return
+    goals.on_record_change(object_type, new, active)  # G-1 and G-3 on every change
     for workflow in active if active is not None else workflows.all_workflows():
         if workflow.objectType != object_type or not workflow.enabled:
             continue
@@ -171,6 +177,8 @@ def enroll(
         if not existing.started:
             _send_start(existing)
         return None
+    if goals.blocks_enrollment(workflow, record):  # G-2: already meets the goal
+        return None
     number = existing.number + 1 if existing else 1
     enrollment = Enrollment(
         workflowId=workflow.id,
@@ -181,6 +189,7 @@ def enroll(
         enrolledAt=clock.iso(clock.now()),
         currentActionId=workflow.definition.startActionId,
         triggerSequence=trigger_sequence,
+        **goals.carried_over(existing),
     )
     if not store.insert_enrollment(enrollment, existing.number if existing else None):
         return None
@@ -261,7 +270,7 @@ def start(workflow_id: str, record_id: str) -> None:
     try:
         aws.client("stepfunctions").start_execution(
             stateMachineArn=get_settings().enrollment_state_machine_arn,
-            name=enrollment.enrollmentId,
+            name=execution_name(enrollment.enrollmentId, enrollment.run),
             input=state.model_dump_json(),
         )
     except ClientError as error:
@@ -282,13 +291,13 @@ def unenroll(workflow: StoredWorkflow, enrollment: Enrollment, reason: Reason, *
         return False
     log(workflow, enrollment.recordId, Event.UNENROLLED, reason=reason)
     if stop:
-        stop_execution(enrollment.enrollmentId, reason.value)
+        stop_execution(enrollment.enrollmentId, reason.value, enrollment.run)
     return True
 
 
-def stop_execution(enrollment_id: str, cause: str) -> None:
+def stop_execution(enrollment_id: str, cause: str, run: int = 0) -> None:
     try:
-        aws.client("stepfunctions").stop_execution(executionArn=execution_arn(enrollment_id), cause=cause)
+        aws.client("stepfunctions").stop_execution(executionArn=execution_arn(enrollment_id, run), cause=cause)
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ExecutionNotFound"):
             raise

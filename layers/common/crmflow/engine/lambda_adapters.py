@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crmflow.engine import actions
 from crmflow.engine import enroll as enrolling
+from crmflow.engine import live_edits
 from crmflow.records.models import Record
 from crmflow.workflows import store as workflows
 
@@ -82,6 +83,8 @@ def starter_handler() -> Handler:
         body = json.loads(record.body)
         if body["kind"] == "start":
             enrolling.start(body["workflowId"], body["recordId"])
+        elif body["kind"] == "reschedule":
+            live_edits.reschedule_page(body["workflowId"], body["delayIds"], body.get("after"))
         elif body["kind"] == "enroll-existing":
             enrolling.enroll_existing_page(body["workflowId"], body["revision"], body.get("after"))
 

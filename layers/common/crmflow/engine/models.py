@@ -52,8 +52,11 @@ class Enrollment(BaseModel):
     currentActionId: str | None = None
     waitingUntil: str | None = None
     started: bool = False
+    run: int = 0
+    waitState: str | None = None
     emailed: bool = False
     goalMet: bool = False
+    goalPeriod: str = ""  # G-4: the workflow's goalResetAt when ``emailed`` was counted ("" never reset)
     triggerSequence: str | None = None  # stream sequence number of the change that enrolled it
 
     def body(self) -> dict[str, Any]:
@@ -86,6 +89,7 @@ class StepState(BaseModel):
     plannedNext: str | None = None
     delayActionId: str | None = None
     delayStartedAt: str | None = None
+    run: int = 0  # bumped when a live edit restarts the execution (W-12, W-13)
 
 
 class LogEntry(BaseModel):

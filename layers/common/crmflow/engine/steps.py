@@ -15,7 +15,7 @@ from typing import Any
 
 from crmflow import clock
 from crmflow.engine import enroll as enrolling
-from crmflow.engine import store
+from crmflow.engine import goals, store
 from crmflow.engine.models import Enrollment, Event, Reason, Status, StepState
 from crmflow.records import service as records
 from crmflow.records.models import Record
@@ -72,6 +72,8 @@ Executor = Callable[[Context], Outcome]
 def run_step(event: dict[str, Any], action_type: str, execute: Executor) -> dict[str, Any]:
     """The handler body of every action Lambda. Raises EnrollmentFinished at the end."""
     state = StepState.model_validate(event)
+    if clock.parse_iso(state.wakeAt) > clock.now():
+        return state.model_dump()  # not due yet (a restarted run starts here): hold until wakeAt
     claim = store.claim_step(state.enrollmentId, state.step)
     attempt = 1
     if claim is not None:
@@ -111,6 +113,8 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
         or enrollment.status != Status.ACTIVE
     ):
         return None
+    if state.run != enrollment.run:  # a live edit restarted this enrollment in a newer execution
+        return None
     if workflow is None:
         store.finish_enrollment(enrollment, Status.UNENROLLED, None)
         return None
@@ -119,11 +123,10 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
         enrolling.unenroll(workflow, enrollment, Reason.RECORD_DELETED, stop=False)
         return None
     now = clock.now()
+    if goals.unenroll_if_met(workflow, enrollment, record, stop=False):  # G-1: before its next action
+        return None
     if state.delayActionId:
-        enrolling.log(
-            workflow, record.id, Event.DELAY_ENDED, actionId=state.delayActionId, actionType="DELAY"
-        )
-        state = state.model_copy(update={"delayActionId": None, "delayStartedAt": None})
+        state = _after_delay(workflow, record.id, state)
     if state.actionId == END:
         enrolling.complete(workflow, enrollment)
         return None
@@ -169,12 +172,30 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
     enrolling.log(workflow, record.id, outcome.event, action, reason=outcome.reason, **outcome.detail)
     if action_type in DELAY_TYPES and outcome.event == Event.DELAY_STARTED:
         wake = outcome.wake_at or now
-        store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(wake))
         after = _goto(workflow, enrollment, state, outcome.next_action_id, wake, waiting_in=action.id)
         if after is None:
             return None
-        return {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(context.due)}
+        holding = {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(context.due)}
+        store.update_enrollment(  # waitState lets a live edit restart the wait (W-12, W-13)
+            enrollment, currentActionId=action.id, waitingUntil=clock.iso(wake), waitState=json.dumps(holding)
+        )
+        return holding
     return _goto(workflow, enrollment, state, outcome.next_action_id, outcome.wake_at or now)
+
+
+def _after_delay(workflow: StoredWorkflow, record_id: str, state: StepState) -> StepState:
+    """A delay ended: go where the delay leads in the *current* definition (W-10), and log an
+    action removed while the record waited for it (W-11)."""
+    delay_id = state.delayActionId
+    enrolling.log(workflow, record_id, Event.DELAY_ENDED, actionId=delay_id, actionType="DELAY")
+    update: dict[str, Any] = {"delayActionId": None, "delayStartedAt": None}
+    delay = workflow.definition.action(delay_id)
+    if delay is not None:
+        planned = state.actionId
+        if planned != END and workflow.definition.action(planned) is None:
+            enrolling.log(workflow, record_id, Event.ERROR, actionId=planned, reason=Reason.ACTION_REMOVED)
+        update["actionId"] = getattr(delay, "next", None) or END
+    return state.model_copy(update=update)
 
 
 def _failed(action: Action, message: str) -> Outcome:

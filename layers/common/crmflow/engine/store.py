@@ -227,6 +227,43 @@ def stats(workflow_id: str) -> dict[str, int]:
     return {key: int(value) for key, value in data.items() if key not in ("pk", "sk")}
 
 
+def reset_goal_stats(workflow_id: str) -> None:
+    """G-4: the goal count and the emailed count start again from zero."""
+    db().update_item(
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATS"}},
+        UpdateExpression="SET goalMet = :zero, emailed = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+
+
+def set_goal_met(workflow_id: str, record_id: str, period: str, met: bool = True) -> bool:
+    """Mark (or, ``met=False``, unmark) the record's conversion in the workflow's goal ``period``.
+
+    Conditional, so a record counts once however often a change is delivered (G-3, W-7): marking
+    needs an email of this period and no conversion yet; False when the condition failed.
+    """
+    same_period = "goalPeriod = :period" + (" OR attribute_not_exists(goalPeriod)" if not period else "")
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(workflow_id, record_id),
+            UpdateExpression="SET goalMet = :met",
+            ConditionExpression=f"emailed = :true AND goalMet = :was AND ({same_period})",
+            ExpressionAttributeValues={
+                ":met": {"BOOL": met},
+                ":was": {"BOOL": not met},
+                ":true": {"BOOL": True},
+                ":period": {"S": period},
+            },
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    return True
+
+
 def next_counter(workflow_id: str, name: str) -> int:
     """An atomic counter of the workflow (owner rotation): answers the value before the increment."""
     answer = db().update_item(
@@ -238,6 +275,16 @@ def next_counter(workflow_id: str, name: str) -> int:
         ReturnValues="UPDATED_NEW",
     )
     return int(answer["Attributes"]["value"]["N"]) - 1
+
+
+def read_counter(workflow_id: str, name: str) -> int:
+    """The value :func:`next_counter` would answer next, without counting (test mode)."""
+    item = db().get_item(
+        TableName=_enrollments(),
+        Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": f"COUNTER#{name}"}},
+        ConsistentRead=True,
+    )
+    return int(item["Item"]["value"]["N"]) if "Item" in item else 0
 
 
 # ---------------------------------------------------------------- handled events (W-7)
@@ -409,3 +456,48 @@ def read_log(
     page = entries[:limit]
     next_after = page[-1][0] if len(entries) > limit else None
     return [body for _, body in page], next_after
+
+
+def restart_run(enrollment: Enrollment, wake_at: str, wait_state: str) -> bool:
+    """Move an active enrollment to its next execution run (a live edit); False if it moved on."""
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(enrollment.workflowId, enrollment.recordId),
+            UpdateExpression="SET #run = :next, waitingUntil = :wake, waitState = :state",
+            ConditionExpression="#status = :active AND enrollmentId = :id AND #run = :run AND waitState = :old",
+            ExpressionAttributeNames={"#run": "run", "#status": "status"},
+            ExpressionAttributeValues={
+                ":next": {"N": str(enrollment.run + 1)},
+                ":run": {"N": str(enrollment.run)},
+                ":wake": {"S": wake_at},
+                ":state": {"S": wait_state},
+                ":old": {"S": enrollment.waitState or ""},
+                ":active": {"S": "ACTIVE"},
+                ":id": {"S": enrollment.enrollmentId},
+            },
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    return True
+
+
+def enrollments_page(workflow_id: str, after: str | None, limit: int) -> tuple[list[Enrollment], str | None]:
+    """One page of a workflow's current enrollments, in record order (for jobs over thousands)."""
+    kwargs: dict[str, Any] = {
+        "TableName": _enrollments(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"WF#{workflow_id}"},
+            ":low": {"S": after or "R#"},
+            ":high": {"S": "R#\uffff"},
+        },
+        "Limit": limit,
+    }
+    page = db().query(**kwargs)
+    items = [deserialize(item) for item in page.get("Items", [])]
+    found = [Enrollment.model_validate(item) for item in items if item["sk"] != after]
+    cursor = items[-1]["sk"] if page.get("LastEvaluatedKey") and items else None
+    return found, cursor

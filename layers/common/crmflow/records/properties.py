@@ -7,6 +7,7 @@ datetimes ``2026-12-01T08:00:00.000Z`` (epoch milliseconds are accepted as HubSp
 
 import math
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -288,7 +289,27 @@ def _table() -> str:
     return get_settings().config_table
 
 
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, list[PropertyDefinition]]] = {}
+
+
 def _stored_definitions(object_type: str) -> list[PropertyDefinition]:
+    """Custom definitions, cached per process for a few seconds (every record write validates
+    against them; a definition created in another Lambda is seen within ``CACHE_SECONDS``)."""
+    hit = _cache.get(object_type)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    found = _read_definitions(object_type)
+    _cache[object_type] = (time.monotonic(), found)
+    return found
+
+
+@aws.on_reset
+def forget_cached_definitions() -> None:
+    _cache.clear()
+
+
+def _read_definitions(object_type: str) -> list[PropertyDefinition]:
     found: list[PropertyDefinition] = []
     kwargs: dict[str, Any] = {
         "TableName": _table(),
@@ -339,6 +360,7 @@ def create_definition(object_type: str, spec: PropertyCreate) -> PropertyDefinit
         )
     except client.exceptions.ConditionalCheckFailedException:
         raise Conflict(f"A property named '{spec.name}' already exists.") from None
+    _cache.pop(object_type, None)
     return definition
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from crmflow import clock, emails
 from crmflow.engine import enroll as enrolling
+from crmflow.engine import goals, live_edits
 from crmflow.engine import store as engine_store
 from crmflow.engine.models import Reason, Status
 from crmflow.errors import Conflict, NotFound, ValidationFailed
@@ -45,6 +46,23 @@ def require(workflow_id: str) -> StoredWorkflow:
     return workflow
 
 
+def revisions(workflow_id: str) -> dict[str, Any]:
+    """Every saved definition, oldest first (the log names the one each action ran under)."""
+    require(workflow_id)
+    saved = store.revisions(workflow_id)
+    return {"results": [{"revision": item["revision"], "savedAt": item["savedAt"]} for item in saved]}
+
+
+def revision(workflow_id: str, number: int) -> dict[str, Any]:
+    require(workflow_id)
+    item = store.revision(workflow_id, number)
+    if item is None:
+        raise NotFound(f"revision: workflow {workflow_id} has no revision {number}")
+    definition = WorkflowDefinition.model_validate_json(item["definition"])
+    body = definition.model_dump(mode="json")
+    return {**body, "id": workflow_id, "revision": number, "savedAt": item["savedAt"]}
+
+
 def create(definition: WorkflowDefinition) -> StoredWorkflow:
     _check(definition)
     now = clock.iso(clock.now())
@@ -68,12 +86,15 @@ def update(workflow_id: str, body: WorkflowUpdate) -> StoredWorkflow:
             "updatedAt": clock.iso(clock.now()),
         }
     )
+    updated = goals.start_new_period(current, updated)  # G-4: every goal criterion deleted
     try:
         store.save(updated, expected_revision=current.revision)
     except Exception as error:  # a concurrent save won the race
         if "ConditionalCheckFailed" in str(error) or "TransactionCanceled" in str(error):
             raise Conflict(f"revision: the workflow changed while saving revision {body.revision}") from error
         raise
+    goals.reset_counts(current, updated)
+    live_edits.request_reschedule(updated, live_edits.changed_delays(current.definition, definition))
     triggers_changed = current.definition.enrollment != definition.enrollment
     if updated.enabled and triggers_changed and body.enrollExisting:  # E-2 for edited triggers
         enrolling.request_enroll_existing(updated)
@@ -111,6 +132,8 @@ def enroll_manually(workflow_id: str, record_id: str) -> dict[str, Any]:
     record = records.get_record(workflow.objectType, record_id)
     if record is None:
         raise NotFound(f"recordId: {workflow.objectType} {record_id} does not exist")
+    if goals.blocks_enrollment(workflow, record):  # G-2
+        raise ValidationFailed(f"recordId: {record_id} already meets the goal of workflow {workflow_id}")
     enrollment = enrolling.enroll(workflow, record, manual=True)
     if enrollment is None:
         raise Conflict(f"recordId: {record_id} is already enrolled in workflow {workflow_id}")
