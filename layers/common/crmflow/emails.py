@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from crmflow import aws, clock
 from crmflow.config import get_settings
-from crmflow.dynamo import db, deserialize, query, serialize
+from crmflow.dynamo import db, deserialize, increment, query, serialize
 
 
 class EmailState(StrEnum):
@@ -40,17 +40,10 @@ def _table() -> str:
 
 
 def create(data: EmailInput) -> MarketingEmail:
-    counter = db().update_item(
-        TableName=_table(),
-        Key={"pk": {"S": "COUNTER"}, "sk": {"S": "marketing-emails"}},
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "value"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
+    email_id = str(increment(_table(), "COUNTER", "marketing-emails"))
     now = clock.iso(clock.now())
     email = MarketingEmail(
-        **data.model_dump(), id=counter["Attributes"]["value"]["N"], createdAt=now, updatedAt=now
+        **data.model_dump(), id=email_id, createdAt=now, updatedAt=now
     )
     db().put_item(
         TableName=_table(), Item=serialize({"pk": "EMAIL", "sk": email.id, **email.model_dump(mode="json")})

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from crmflow import clock
 from crmflow.config import get_settings
-from crmflow.dynamo import db, deserialize, query, serialize
+from crmflow.dynamo import db, deserialize, increment, query, serialize
 from crmflow.engine.models import Enrollment, LogEntry, Status
 
 DETAIL_DAYS = 180
@@ -266,15 +266,7 @@ def set_goal_met(workflow_id: str, record_id: str, period: str, met: bool = True
 
 def next_counter(workflow_id: str, name: str) -> int:
     """An atomic counter of the workflow (owner rotation): answers the value before the increment."""
-    answer = db().update_item(
-        TableName=_enrollments(),
-        Key={"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": f"COUNTER#{name}"}},
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "value"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
-    return int(answer["Attributes"]["value"]["N"]) - 1
+    return increment(_enrollments(), f"WF#{workflow_id}", f"COUNTER#{name}") - 1
 
 
 def read_counter(workflow_id: str, name: str) -> int:
@@ -465,7 +457,9 @@ def restart_run(enrollment: Enrollment, wake_at: str, wait_state: str) -> bool:
             TableName=_enrollments(),
             Key=_key(enrollment.workflowId, enrollment.recordId),
             UpdateExpression="SET #run = :next, waitingUntil = :wake, waitState = :state",
-            ConditionExpression="#status = :active AND enrollmentId = :id AND #run = :run AND waitState = :old",
+            ConditionExpression=(
+                "#status = :active AND enrollmentId = :id AND #run = :run AND waitState = :old"
+            ),
             ExpressionAttributeNames={"#run": "run", "#status": "status"},
             ExpressionAttributeValues={
                 ":next": {"N": str(enrollment.run + 1)},

@@ -1,12 +1,12 @@
 """CRM records as the API and the domain see them (HubSpot CRM v3 shapes)."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmflow.errors import ValidationFailed
 
-OBJECT_TYPES: tuple[str, ...] = (
+ObjectType = Literal[
     "contacts",
     "companies",
     "deals",
@@ -17,7 +17,8 @@ OBJECT_TYPES: tuple[str, ...] = (
     "calls",
     "meetings",
     "communications",
-)
+]
+OBJECT_TYPES: tuple[str, ...] = get_args(ObjectType)
 
 # HubSpot's object type ids, which its API accepts in place of the names.
 OBJECT_TYPE_IDS: dict[str, str] = {

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from crmflow import aws
 from crmflow.config import get_settings
+from crmflow.dynamo import deserialize
 from crmflow.errors import NotFound, ValidationFailed
-from crmflow.records.store import deserialize
 
 _EPOCH = "2026-01-01T00:00:00.000Z"
 

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from crmflow import aws, clock
 from crmflow.config import get_settings
+from crmflow.dynamo import deserialize, serialize
 from crmflow.errors import Conflict, ValidationFailed
 from crmflow.records.models import OBJECT_TYPES
-from crmflow.records.store import deserialize, serialize
 
 PropertyType = Literal["string", "number", "enumeration", "date", "datetime", "bool"]
 

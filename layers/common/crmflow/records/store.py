@@ -7,37 +7,12 @@ written in both directions in one transaction. Ids come from counters in the Con
 """
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from crmflow import aws
 from crmflow.config import get_settings
+from crmflow.dynamo import deserialize, increment, serialize
 from crmflow.records.models import AssociatedType, Association, Record
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain dict as a DynamoDB item (``None`` values are left out)."""
-    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
-
-
-def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as a plain dict (numbers come back as ``int`` when whole)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        return value
-
-    return {key: plain(_deserializer.deserialize(value)) for key, value in item.items()}
 
 
 def _db() -> Any:
@@ -77,15 +52,7 @@ def _is_record_id(record_id: str) -> bool:
 
 def next_id(object_type: str) -> str:
     """A new record id for ``object_type`` (an atomic counter in the Config table)."""
-    answer = _db().update_item(
-        TableName=get_settings().config_table,
-        Key={"pk": {"S": "COUNTER"}, "sk": {"S": object_type}},
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "value"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
-    return answer["Attributes"]["value"]["N"]
+    return str(increment(get_settings().config_table, "COUNTER", object_type))
 
 
 def get(object_type: str, record_id: str) -> Record | None:

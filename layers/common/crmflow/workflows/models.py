@@ -31,22 +31,9 @@ from pydantic_core import PydanticCustomError
 from crmflow.clock import iso, parse_iso
 from crmflow.errors import ApiError
 from crmflow.filters import FilterGroup, count_filters, filter_properties, parse_number
-from crmflow.records.models import resolve_object_type
+from crmflow.records.models import ObjectType, resolve_object_type
 
 MAX_TRIGGER_FILTERS = 250
-
-ObjectType = Literal[
-    "contacts",
-    "companies",
-    "deals",
-    "tickets",
-    "leads",
-    "tasks",
-    "emails",
-    "calls",
-    "meetings",
-    "communications",
-]
 
 
 class Weekday(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from crmflow.config import get_settings
-from crmflow.dynamo import db, deserialize, query, serialize
+from crmflow.dynamo import db, deserialize, increment, query, serialize
 from crmflow.workflows.models import WorkflowDefinition
 
 
@@ -61,15 +61,7 @@ def _to_workflow(item: dict[str, Any]) -> StoredWorkflow:
 
 
 def next_id() -> str:
-    answer = db().update_item(
-        TableName=_table(),
-        Key={"pk": {"S": "COUNTER"}, "sk": {"S": "workflows"}},
-        UpdateExpression="ADD #v :one",
-        ExpressionAttributeNames={"#v": "value"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
-    return answer["Attributes"]["value"]["N"]
+    return str(increment(_table(), "COUNTER", "workflows"))
 
 
 def get(workflow_id: str) -> StoredWorkflow | None:
