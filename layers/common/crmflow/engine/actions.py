@@ -13,7 +13,7 @@ from typing import Any
 
 from crmflow import clock, emails, settings
 from crmflow.engine import enroll as enrolling
-from crmflow.engine import store
+from crmflow.engine import goals, store
 from crmflow.engine.models import Event, Reason
 from crmflow.engine.steps import Context, Executor, Outcome, PermanentActionError, TransientActionError
 from crmflow.errors import ApiError
@@ -133,9 +133,7 @@ def send_email(ctx: Context) -> Outcome:
         if "MessageRejected" in str(error) or "InvalidParameter" in str(error):
             raise PermanentActionError(str(error)) from error
         raise TransientActionError(str(error)) from error
-    if not ctx.enrollment.emailed:  # G-3 counts records sent a marketing email by this workflow
-        store.update_enrollment(ctx.enrollment, emailed=True)
-        store.add_stats(ctx.workflow.id, emailed=1)
+    goals.count_email(ctx.workflow, ctx.enrollment)  # G-3 counts records sent a marketing email
     return Outcome(ctx.action.next, detail={"emailId": email.id, "to": to})
 
 
