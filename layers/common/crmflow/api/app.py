@@ -12,7 +12,17 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crmflow.api import associations, emails, pipelines, properties, records, settings, workflows
+from crmflow.api import (
+    associations,
+    emails,
+    lists,
+    pipelines,
+    properties,
+    records,
+    settings,
+    workflow_test,
+    workflows,
+)
 from crmflow.errors import ApiError, NotFound, ValidationFailed
 
 logger = Logger(service="crmflow")
@@ -23,8 +33,10 @@ app.include_router(associations.router)
 app.include_router(properties.router)
 app.include_router(pipelines.router)
 app.include_router(workflows.router)
+app.include_router(workflow_test.router)
 app.include_router(emails.router)
 app.include_router(settings.router)
+app.include_router(lists.router)
 
 
 @app.get("/openapi.json", include_in_schema=False)

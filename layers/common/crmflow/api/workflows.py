@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
 from crmflow.engine.models import Status
-from crmflow.workflows import service, store
+from crmflow.workflows import explain, service, store
 from crmflow.workflows.models import WorkflowDefinition
 
 router = APIGatewayHttpRouter()
@@ -107,3 +107,9 @@ def read_log(
 @router.get("/workflows/<workflow_id>/stats")
 def workflow_stats(workflow_id: str) -> dict[str, Any]:
     return service.stats(workflow_id).model_dump()
+
+
+@router.get("/workflows/<workflow_id>/explain/<record_id>")
+def explain_enrollment(workflow_id: str, record_id: str) -> dict[str, Any]:
+    """L-4: which triggers, suppression lists and goal criteria the record meets, and its history."""
+    return explain.explain(workflow_id, record_id)

@@ -69,11 +69,7 @@ def clear_property(ctx: Context) -> Outcome:
 def create_record(ctx: Context) -> Outcome:
     action, definition = ctx.action, ctx.workflow.definition
     same_type = str(action.objectType) == str(definition.objectType)
-    if (
-        same_type
-        and definition.enrollment.filterGroups
-        and matches(definition.enrollment.filterGroups, action.properties)
-    ):
+    if same_type and enrolling.meets_triggers(ctx.workflow, action.properties):
         return Outcome(action.next, event=Event.ACTION_SKIPPED, reason=Reason.INFINITE_LOOP)  # E-8
     associations = []
     if action.associate:
@@ -213,7 +209,8 @@ def enroll_in_workflow(ctx: Context) -> Outcome:
 
 def if_then(ctx: Context) -> Outcome:
     for index, branch in enumerate(ctx.action.branches):
-        if matches(branch.filterGroups, ctx.record.properties):
+        types = property_defs.types_of(ctx.state.objectType)
+        if matches(branch.filterGroups, ctx.record.properties, types):
             return Outcome(branch.next, detail={"branch": index})
     return Outcome(ctx.action.defaultNext, detail={"branch": None})
 

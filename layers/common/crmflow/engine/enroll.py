@@ -13,9 +13,10 @@ from botocore.exceptions import ClientError
 
 from crmflow import aws, clock
 from crmflow.config import get_settings
-from crmflow.engine import goals, store
+from crmflow.engine import goals, store, suppression
 from crmflow.engine.models import Enrollment, Event, LogEntry, Reason, Status, StepState
 from crmflow.filters import matches
+from crmflow.records import properties as property_defs
 from crmflow.records import service as records
 from crmflow.records.models import Record
 from crmflow.workflows import store as workflows
@@ -61,7 +62,7 @@ def execution_arn(enrollment_id: str, run: int = 0) -> str:
 # ---------------------------------------------------------------- triggers (E-1, E-3)
 def meets_triggers(workflow: StoredWorkflow, properties: Mapping[str, str | None]) -> bool:
     groups = workflow.definition.enrollment.filterGroups
-    return bool(groups) and matches(groups, properties)
+    return bool(groups) and matches(groups, properties, property_defs.types_of(workflow.objectType))
 
 
 def on_record_change(
@@ -81,6 +82,7 @@ def on_record_change(
             remove_record(object_type, old.id)
         return
     goals.on_record_change(object_type, new, active)  # G-1 and G-3 on every change
+    suppression.on_record_change(object_type, new, active)  # E-6: joined a suppression list
     for workflow in active if active is not None else workflows.all_workflows():
         if workflow.objectType != object_type or not workflow.enabled:
             continue
@@ -178,6 +180,8 @@ def enroll(
             _send_start(existing)
         return None
     if goals.blocks_enrollment(workflow, record):  # G-2: already meets the goal
+        return None
+    if suppression.blocks_enrollment(workflow, record):  # E-6: on a suppression list
         return None
     number = existing.number + 1 if existing else 1
     enrollment = Enrollment(
@@ -297,7 +301,8 @@ def unenroll(workflow: StoredWorkflow, enrollment: Enrollment, reason: Reason, *
 
 def stop_execution(enrollment_id: str, cause: str, run: int = 0) -> None:
     try:
-        aws.client("stepfunctions").stop_execution(executionArn=execution_arn(enrollment_id, run), cause=cause)
+        arn = execution_arn(enrollment_id, run)
+        aws.client("stepfunctions").stop_execution(executionArn=arn, cause=cause)
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ExecutionNotFound"):
             raise

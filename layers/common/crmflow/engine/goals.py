@@ -29,6 +29,7 @@ from crmflow.engine import enroll as enrolling
 from crmflow.engine import store
 from crmflow.engine.models import Enrollment, Event, Reason, Status
 from crmflow.filters import matches
+from crmflow.records import properties as property_defs
 from crmflow.records.models import Record
 from crmflow.workflows import store as workflows
 from crmflow.workflows.models import WorkflowDefinition, has_goal
@@ -43,7 +44,7 @@ def meets_goal(workflow: StoredWorkflow, record: Record) -> bool:
     goal = workflow.definition.goal
     if goal is None or not has_goal(workflow.definition):
         return False
-    return matches(goal.filterGroups, record.properties)
+    return matches(goal.filterGroups, record.properties, property_defs.types_of(workflow.objectType))
 
 
 def period(workflow: StoredWorkflow) -> str:

@@ -15,9 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crmflow.engine import actions
+from crmflow.engine import actions, live_edits
 from crmflow.engine import enroll as enrolling
-from crmflow.engine import live_edits
 from crmflow.records.models import Record
 from crmflow.workflows import store as workflows
 

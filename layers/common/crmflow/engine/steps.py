@@ -15,7 +15,7 @@ from typing import Any
 
 from crmflow import clock
 from crmflow.engine import enroll as enrolling
-from crmflow.engine import goals, store
+from crmflow.engine import goals, store, suppression
 from crmflow.engine.models import Enrollment, Event, Reason, Status, StepState
 from crmflow.records import service as records
 from crmflow.records.models import Record
@@ -121,6 +121,8 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
     record = records.get_record(state.objectType, state.recordId)
     if record is None:
         enrolling.unenroll(workflow, enrollment, Reason.RECORD_DELETED, stop=False)
+        return None
+    if suppression.unenroll_if_suppressed(workflow, enrollment, record, stop=False):  # E-6
         return None
     now = clock.now()
     if goals.unenroll_if_met(workflow, enrollment, record, stop=False):  # G-1: before its next action

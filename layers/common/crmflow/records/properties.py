@@ -331,6 +331,11 @@ def definitions(object_type: str) -> dict[str, PropertyDefinition]:
     return {**DEFAULT_PROPERTIES[object_type], **{p.name: p for p in _stored_definitions(object_type)}}
 
 
+def types_of(object_type: str) -> dict[str, str]:
+    """Property name → type for ``object_type``: what every filter evaluation compares with."""
+    return property_types(definitions(object_type))
+
+
 def property_types(defs: Mapping[str, PropertyDefinition]) -> dict[str, str]:
     """Property name → type, as the filter engine takes it for typed comparisons."""
     return {name: definition.type for name, definition in defs.items()}

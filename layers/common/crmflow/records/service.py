@@ -280,6 +280,18 @@ def update_record(
     return updated
 
 
+def preview_update(
+    object_type: str, current: Record, values: Mapping[str, str | None], at: str
+) -> dict[str, str | None]:
+    """The properties ``current`` would have after :func:`update_record` by the system at ``at``,
+    with the same checks and errors, saving nothing (test mode plays updates on a copy)."""
+    object_type = resolve_object_type(object_type)
+    checked = _prepare_update(object_type, current, values, system=True)
+    _stamp(object_type, checked, at)
+    merged = {**current.properties, **checked}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
 def archive_record(object_type: str, record_id: str) -> bool:
     """Archive a record and drop its associations; False when there was no live record."""
     object_type = resolve_object_type(object_type)

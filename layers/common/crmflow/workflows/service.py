@@ -5,9 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from crmflow import clock, emails
+from crmflow import clock, emails, lists
 from crmflow.engine import enroll as enrolling
-from crmflow.engine import goals, live_edits
+from crmflow.engine import goals, live_edits, suppression
 from crmflow.engine import store as engine_store
 from crmflow.engine.models import Reason, Status
 from crmflow.errors import Conflict, NotFound, ValidationFailed
@@ -28,13 +28,15 @@ class WorkflowUpdate(WorkflowDefinition):
 
 
 def _check(definition: WorkflowDefinition) -> None:
-    """The rules that need the account's data: E-5 (property types) and W-6 (email states)."""
+    """The rules that need the account's data: E-5 (property types), W-6 (email states) and E-6
+    (suppression lists exist and hold the workflow's object type)."""
     types = {
         name: str(spec.type) for name, spec in property_defs.definitions(str(definition.objectType)).items()
     }
     problems = check_whole_number_triggers(definition, types) + check_email_states(
         definition, emails.state_of
     )
+    problems += lists.suppression_list_problems(str(definition.objectType), definition.suppressionListIds)
     if problems:
         raise ValidationFailed("; ".join(problems))
 
@@ -134,6 +136,8 @@ def enroll_manually(workflow_id: str, record_id: str) -> dict[str, Any]:
         raise NotFound(f"recordId: {workflow.objectType} {record_id} does not exist")
     if goals.blocks_enrollment(workflow, record):  # G-2
         raise ValidationFailed(f"recordId: {record_id} already meets the goal of workflow {workflow_id}")
+    if suppression.blocks_enrollment(workflow, record):  # E-6
+        raise ValidationFailed(f"recordId: {record_id} is on a suppression list of workflow {workflow_id}")
     enrollment = enrolling.enroll(workflow, record, manual=True)
     if enrollment is None:
         raise Conflict(f"recordId: {record_id} is already enrolled in workflow {workflow_id}")
