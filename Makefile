@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # Lambda runs python3.12; use it when this machine has a working one, else python3.
 PYTHON ?= $(shell python3.12 -c '' 2>/dev/null && echo python3.12 || echo python3)
 
-.PHONY: setup demo test check lint validate build serve bench clean
+.PHONY: setup demo test test-slow check lint validate build serve bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt tools/sam-requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ demo: setup
 
 test: setup
 	TZ=UTC $(PY) -m pytest
+
+test-slow: setup
+	TZ=UTC $(PY) -m pytest -m slow
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from crmflow_local.runtime import Runtime
 
 from tests.engine_support import (
@@ -163,6 +164,7 @@ def test_w11_removed_action_is_skipped_with_an_error_and_the_record_goes_on(rt: 
     assert [(e["actionId"], e["reason"]) for e in errors] == [("2", "ACTION_REMOVED")]
 
 
+@pytest.mark.slow
 def test_edit_while_500_records_wait_in_one_delay_reschedules_every_one(rt: Runtime):
     workflow_id = _delay_then_tag(rt, 4)
     for first in range(0, 500, 100):

@@ -42,9 +42,7 @@ def _table() -> str:
 def create(data: EmailInput) -> MarketingEmail:
     email_id = str(increment(_table(), "COUNTER", "marketing-emails"))
     now = clock.iso(clock.now())
-    email = MarketingEmail(
-        **data.model_dump(), id=email_id, createdAt=now, updatedAt=now
-    )
+    email = MarketingEmail(**data.model_dump(), id=email_id, createdAt=now, updatedAt=now)
     db().put_item(
         TableName=_table(), Item=serialize({"pk": "EMAIL", "sk": email.id, **email.model_dump(mode="json")})
     )

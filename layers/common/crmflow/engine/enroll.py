@@ -74,7 +74,7 @@ def on_record_change(
 ) -> None:
     """A record changed (from the stream): unenroll deleted records, enroll those that start to meet.
 
-    ``active`` is the list of workflows, read once per stream batch by the caller; ``sequence`` the
+    ``active`` is every workflow (on or off), read once per stream batch by the caller; ``sequence`` the
     stream sequence number of the change (it tells a replayed change from a new one, W-7).
     """
     if new is None or new.archived:

@@ -69,6 +69,8 @@ def on_record_change(object_type: str, record: Record, known: Iterable[StoredWor
     ``known`` are the workflows the caller already read; a workflow that is off is read here (its
     records still go through it, W-1, and finished records still convert).
     """
+    if known is not None and not any(w.objectType == object_type and has_goal(w.definition) for w in known):
+        return  # no workflow of this type has a goal: nothing to unenroll or count
     by_id = {workflow.id: workflow for workflow in known or ()}
     for enrollment in store.record_enrollments(object_type, record.id):
         active = enrollment.status == Status.ACTIVE

@@ -56,7 +56,7 @@ def records_stream_handler() -> Handler:
 
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        active = [workflow for workflow in workflows.all_workflows() if workflow.enabled]
+        known = list(workflows.all_workflows())  # read once per batch; off workflows still hold records
 
         def on_change(record: DynamoDBRecord) -> None:
             old_image = record.dynamodb.old_image if record.dynamodb else None
@@ -65,7 +65,7 @@ def records_stream_handler() -> Handler:
             if old is not None or new is not None:
                 object_type = str((new_image or old_image or {})["objectType"])
                 sequence = record.dynamodb.sequence_number if record.dynamodb else None
-                enrolling.on_record_change(object_type, old, new, active, sequence)
+                enrolling.on_record_change(object_type, old, new, known, sequence)
 
         return process_partial_response(
             event=event, record_handler=on_change, processor=processor, context=context

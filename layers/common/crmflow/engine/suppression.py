@@ -71,6 +71,10 @@ def on_record_change(object_type: str, record: Record, known: Iterable[StoredWor
     workflows the caller already read; a workflow that is off is read here (records still go
     through it, W-1).
     """
+    if known is not None and not any(
+        w.objectType == object_type and w.definition.suppressionListIds for w in known
+    ):
+        return  # no workflow of this type suppresses anyone
     by_id = {workflow.id: workflow for workflow in known or ()}
     current_record: Record | None = None
     for enrollment in store.record_enrollments(object_type, record.id):
