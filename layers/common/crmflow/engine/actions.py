@@ -8,7 +8,6 @@ or PermanentActionError (logged; the record goes on, W-7).
 import json
 import urllib.error
 import urllib.request
-from datetime import timedelta
 from typing import Any
 
 from crmflow import clock, emails, settings
@@ -17,13 +16,11 @@ from crmflow.engine import goals, store
 from crmflow.engine.models import Event, Reason
 from crmflow.engine.steps import Context, Executor, Outcome, PermanentActionError, TransientActionError
 from crmflow.errors import ApiError
-from crmflow.filters import matches
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
+from crmflow.workflows import rules
 from crmflow.workflows import store as workflows
 from crmflow.workflows.calendar import Calendar, add_delay, delay_until
-
-OWNER_SYNC_HOLD = timedelta(minutes=10)
 
 
 def delay(ctx: Context) -> Outcome:
@@ -67,9 +64,9 @@ def clear_property(ctx: Context) -> Outcome:
 
 
 def create_record(ctx: Context) -> Outcome:
-    action, definition = ctx.action, ctx.workflow.definition
-    same_type = str(action.objectType) == str(definition.objectType)
-    if same_type and enrolling.meets_triggers(ctx.workflow, action.properties):
+    action = ctx.action
+    types = property_defs.types_of(str(action.objectType))
+    if rules.creates_infinite_loop(ctx.workflow.definition, action, types):
         return Outcome(action.next, event=Event.ACTION_SKIPPED, reason=Reason.INFINITE_LOOP)  # E-8
     associations = []
     if action.associate:
@@ -110,10 +107,9 @@ def create_task(ctx: Context) -> Outcome:
 
 def send_email(ctx: Context) -> Outcome:
     email = emails.get(ctx.action.emailId)
-    if email is None or email.state != emails.EmailState.AUTOMATED:
-        raise PermanentActionError(
-            f"email {ctx.action.emailId} is not a marketing email saved for automation"
-        )
+    problem = rules.unsendable_email(ctx.action.emailId, email.state.value if email else None)
+    if email is None or problem:
+        raise PermanentActionError(problem or f"email {ctx.action.emailId} does not exist")
     to = ctx.record.properties.get("email")
     if not to:
         raise PermanentActionError("the record has no email address")
@@ -134,10 +130,10 @@ def send_email(ctx: Context) -> Outcome:
 
 
 def rotate_owner(ctx: Context) -> Outcome:
-    if ctx.state.objectType == "contacts" and settings.get_ownership().syncContactCompanyOwner:  # W-5
-        created = clock.parse_iso(ctx.record.createdAt)
-        if ctx.now < created + OWNER_SYNC_HOLD:
-            return Outcome(None, created + OWNER_SYNC_HOLD, stay=True)
+    sync = settings.get_ownership().syncContactCompanyOwner
+    hold = rules.owner_rotation_hold_until(ctx.state.objectType, clock.parse_iso(ctx.record.createdAt), sync)
+    if hold is not None and ctx.now < hold:  # W-5
+        return Outcome(None, hold, stay=True)
     owners = ctx.action.ownerIds
     turn = store.next_counter(ctx.workflow.id, f"rotate-{ctx.action.id}")
     owner = owners[turn % len(owners)]
@@ -208,11 +204,9 @@ def enroll_in_workflow(ctx: Context) -> Outcome:
 
 
 def if_then(ctx: Context) -> Outcome:
-    for index, branch in enumerate(ctx.action.branches):
-        types = property_defs.types_of(ctx.state.objectType)
-        if matches(branch.filterGroups, ctx.record.properties, types):
-            return Outcome(branch.next, detail={"branch": index})
-    return Outcome(ctx.action.defaultNext, detail={"branch": None})
+    types = property_defs.types_of(ctx.state.objectType)
+    index, following = rules.choose_branch(ctx.action, ctx.record.properties, types)
+    return Outcome(following, detail={"branch": index})
 
 
 EXECUTORS: dict[str, Executor] = {

@@ -19,7 +19,7 @@ Goals apply to every object type (the filter engine is the same); the SPEC names
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -39,12 +39,17 @@ EVENT_SOURCE = "crmflow.workflows"
 GOAL_ACHIEVED = "GOAL_ACHIEVED"
 
 
-def meets_goal(workflow: StoredWorkflow, record: Record) -> bool:
-    """Whether the record meets the workflow's goal (a goal without criteria is no goal)."""
+def meets_goal(workflow: StoredWorkflow, record: Record, types: Mapping[str, str] | None = None) -> bool:
+    """Whether the record meets the workflow's goal (a goal without criteria is no goal).
+
+    ``types`` are the property types to compare with (read from the definitions when not given).
+    """
     goal = workflow.definition.goal
     if goal is None or not has_goal(workflow.definition):
         return False
-    return matches(goal.filterGroups, record.properties, property_defs.types_of(workflow.objectType))
+    if types is None:
+        types = property_defs.types_of(workflow.objectType)
+    return matches(goal.filterGroups, record.properties, types)
 
 
 def period(workflow: StoredWorkflow) -> str:

@@ -14,22 +14,24 @@ OWNER_SYNC_HOLD = timedelta(minutes=10)
 
 
 def choose_branch(
-    action: IfThenAction, properties: Mapping[str, str | None]
+    action: IfThenAction, properties: Mapping[str, str | None], types: Mapping[str, str] | None = None
 ) -> tuple[int | None, str | None]:
     """IF_THEN: the first branch whose filterGroups the record meets, as (index, next action id);
-    ``(None, defaultNext)`` when none does."""
+    ``(None, defaultNext)`` when none does. ``types`` are the property types to compare with."""
     for index, branch in enumerate(action.branches):
-        if matches(branch.filterGroups, properties):
+        if matches(branch.filterGroups, properties, types):
             return index, branch.next
     return None, action.defaultNext
 
 
-def creates_infinite_loop(definition: WorkflowDefinition, action: CreateRecordAction) -> bool:
+def creates_infinite_loop(
+    definition: WorkflowDefinition, action: CreateRecordAction, types: Mapping[str, str] | None = None
+) -> bool:
     """E-8: the record CREATE_RECORD would create meets this workflow's own enrollment triggers."""
     return (
         str(action.objectType) == str(definition.objectType)
         and bool(definition.enrollment.filterGroups)
-        and matches(definition.enrollment.filterGroups, action.properties)
+        and matches(definition.enrollment.filterGroups, action.properties, types)
     )
 
 

@@ -167,7 +167,7 @@ class _Player:
 
     # ------------------------------------------------------------ the path
     def play(self) -> SimulatedPath:
-        if meets_goal(self.workflow, self.record):  # G-2: it would not enroll
+        if meets_goal(self.workflow, self.record, self.account.property_types):  # G-2: it would not enroll
             return self._answer(PathOutcome.NOT_ENROLLED, reason=Reason.GOAL)
         if self.account.suppressed(self.record):  # E-6: it would never enroll
             return self._answer(PathOutcome.NOT_ENROLLED, reason=Reason.SUPPRESSED)
@@ -193,7 +193,7 @@ class _Player:
         if self.account.suppressed(self.record):  # E-6: it joined a suppression list
             self._add(now, Event.UNENROLLED, reason=Reason.SUPPRESSED)
             return self._answer(PathOutcome.UNENROLLED, reason=Reason.SUPPRESSED)
-        if meets_goal(self.workflow, self.record):  # G-1: before its next action
+        if meets_goal(self.workflow, self.record, self.account.property_types):  # G-1: before its next action
             self._add(now, Event.GOAL_MET)
             return self._answer(PathOutcome.GOAL_MET)
         action_id = pending.action_id
@@ -261,7 +261,9 @@ class _Player:
             wake = delay_until(now, action, self.record.properties, self.calendar, prop_type)
             return _Result(action.next, wake, Event.DELAY_STARTED, detail=_until(wake))
         if isinstance(action, IfThenAction):
-            index, following = rules.choose_branch(action, self.record.properties)
+            index, following = rules.choose_branch(
+                action, self.record.properties, self.account.property_types
+            )
             return _Result(following, detail={"branch": index}, branch=index)
         handler: Callable[[Any, datetime], _Result] = getattr(self, "_" + str(action.type).lower())
         return handler(action, now)
@@ -275,7 +277,7 @@ class _Player:
         return _Result(action.next, detail={"property": action.property})
 
     def _create_record(self, action: Any, now: datetime) -> _Result:
-        if rules.creates_infinite_loop(self.definition, action):  # E-8
+        if rules.creates_infinite_loop(self.definition, action, self.account.property_types):  # E-8
             return _Result(action.next, event=Event.ACTION_SKIPPED, reason=Reason.INFINITE_LOOP)
         return _Result(action.next, detail={"objectType": str(action.objectType), "simulated": True})
 
