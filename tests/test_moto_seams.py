@@ -1,9 +1,13 @@
-"""The embedded runtime patches moto at three seams; these tests fail loudly when moto moves them."""
+"""The embedded runtime patches moto at three seams and borrows its EventBridge pattern matcher
+(FilterCriteria, in crmflow_local.filtering); these tests fail loudly when moto moves them."""
 
 import inspect
 
 import moto
+import pytest
 from crmflow_local import moto_seams
+from moto.events.exceptions import InvalidEventPatternException
+from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
@@ -57,3 +61,29 @@ def test_install_and_uninstall_restore_moto():
     assert lambda_eval_utils.boto_client_for is not original
     moto_seams.uninstall()
     assert lambda_eval_utils.boto_client_for is original
+
+
+def test_event_filtering_still_borrows_moto_eventbridge_pattern_matcher():
+    """crmflow_local.filtering compiles with EventPattern.load and asks matches_event, on flattened keys."""
+    record = {
+        "eventName": "MODIFY",
+        "dynamodb": {"Keys": {"pk": {"S": "R#deals"}}, "NewImage": {"kind": {"S": "keep"}}},
+        "body": {"n": 7},
+    }
+
+    def matches(pattern: str) -> bool:
+        return EventPattern.load(pattern).matches_event(record)
+
+    assert matches('{"dynamodb": {"NewImage": {"kind": {"S": ["keep"]}}}}')
+    assert not matches('{"dynamodb": {"NewImage": {"kind": {"S": ["drop"]}}}}')
+    assert matches('{"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "R#"}]}}}}')
+    assert matches('{"eventName": [{"anything-but": ["REMOVE"]}]}')
+    assert not matches('{"eventName": [{"anything-but": ["MODIFY"]}]}')
+    assert matches('{"dynamodb": {"OldImage": [{"exists": false}]}}')
+    assert matches('{"body": {"n": [{"numeric": [">", 5, "<=", 7]}]}}')
+    assert matches('{"$or": [{"eventName": ["INSERT"]}, {"body": {"n": [7]}}]}')
+    assert not matches('{"$or": [{"eventName": ["INSERT"]}, {"body": {"n": [8]}}]}')
+    assert EventPattern.load('{"eventName": ["MODIFY"]}').get_pattern() == {"eventName": ["MODIFY"]}
+    for invalid in ("{not json", '{"eventName": "MODIFY"}', '{"eventName": []}'):
+        with pytest.raises(InvalidEventPatternException):
+            EventPattern.load(invalid)

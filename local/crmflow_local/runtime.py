@@ -37,6 +37,7 @@ from moto import mock_aws
 
 from crmflow_local import moto_seams
 from crmflow_local import template as tpl
+from crmflow_local.filtering import RecordFilter, compile_filter_criteria
 from crmflow_local.scheduler import Scheduler
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,7 @@ class _StreamMapping:
     bisect: bool
     partial: bool
     on_failure_url: str | None
+    filters: RecordFilter = field(default_factory=RecordFilter)
     iterators: dict[str, str | None] = field(default_factory=dict)
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
@@ -122,6 +124,7 @@ class _QueueMapping:
     queue_arn: str
     batch_size: int
     partial: bool
+    filters: RecordFilter = field(default_factory=RecordFilter)
 
 
 @dataclass
@@ -560,6 +563,7 @@ class Runtime:
             for event in fn.events:
                 props = event.properties
                 partial = "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])
+                filters = compile_filter_criteria(props.get("FilterCriteria"))
                 if event.type == "DynamoDB":
                     on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
                         "Destination"
@@ -573,6 +577,7 @@ class Runtime:
                             bisect=bool(props.get("BisectBatchOnFunctionError", False)),
                             partial=partial,
                             on_failure_url=url_of_arn.get(on_failure) if on_failure else None,
+                            filters=filters,
                         )
                     )
                 elif event.type == "SQS":
@@ -583,6 +588,7 @@ class Runtime:
                             props["Queue"],
                             int(props.get("BatchSize", 10)),
                             partial,
+                            filters,
                         )
                     )
                 elif event.type == "EventBridgeRule":
@@ -619,6 +625,7 @@ class Runtime:
     # ---------------------------------------------------------------- DynamoDB streams
     def _pump_stream(self, mapping: _StreamMapping) -> bool:
         streams = self.client("dynamodbstreams")
+        progressed = False  # records read count as progress even when filtering drops them all
         with self.scheduler.invoke_lock:
             shards = streams.describe_stream(StreamArn=mapping.stream_arn)["StreamDescription"]["Shards"]
             for shard in shards:
@@ -632,10 +639,11 @@ class Runtime:
                 if iterator is not None and len(mapping.pending[shard_id]) < mapping.batch_size:
                     page = streams.get_records(ShardIterator=iterator, Limit=1000)
                     mapping.iterators[shard_id] = page.get("NextShardIterator")
-                    mapping.pending[shard_id].extend(
+                    progressed |= bool(page["Records"])
+                    kept, _ = mapping.filters.split(
                         self._lambda_stream_record(r, mapping) for r in page["Records"]
                     )
-        progressed = False
+                    mapping.pending[shard_id].extend(kept)
         for shard_id, pending in mapping.pending.items():
             while pending:
                 progressed = True
@@ -738,6 +746,11 @@ class Runtime:
             }
             for message in messages
         ]
+        records, dropped = mapping.filters.split(records)
+        for record in dropped:  # filtered out: deleted without invoking, as Lambda does
+            sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=record["receiptHandle"])
+        if not records:
+            return True
         payload, error = self._invoke(mapping.function, {"Records": records})
         if error is not None:
             failed = {record["messageId"] for record in records}

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crmflow import clock
 from crmflow.errors import NotFound
-from crmflow.records import service
+from crmflow.records import history, service
+from crmflow.records import search as searching
 from crmflow.records.models import Record, RecordCreate, RecordUpdate, resolve_object_type
 
 router = APIGatewayHttpRouter()
@@ -113,9 +114,9 @@ def list_page(
 
 
 @router.post("/crm/v3/objects/<object_type>/search")
-def search(object_type: str, body: service.SearchRequest) -> dict[str, Any]:
+def search(object_type: str, body: searching.SearchRequest) -> dict[str, Any]:
     object_type = resolve_object_type(object_type)
-    page = service.search(object_type, body)
+    page = searching.search(object_type, body)
     results = _present(object_type, page.results, body.properties)
     answer: dict[str, Any] = {"total": page.total, "results": results}
     if page.after:
@@ -171,10 +172,13 @@ def get(
     properties: PropertiesParam = None,
     associations: Annotated[str | None, Query()] = None,
     idProperty: Annotated[str | None, Query()] = None,
+    propertiesWithHistory: PropertiesParam = None,
 ) -> dict[str, Any]:
     object_type = resolve_object_type(object_type)
     record = service.require_record(object_type, record_id, id_property=idProperty)
     body = service.present(object_type, record, _names(properties))
+    if with_history := _names(propertiesWithHistory):
+        body["propertiesWithHistory"] = history.present(record, with_history)
     return _with_associations(object_type, body, _names(associations))
 
 

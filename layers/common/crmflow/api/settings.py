@@ -1,10 +1,12 @@
-"""``/settings``: account settings documents (contact-company owner sync for W-5)."""
+"""``/settings``: account settings documents (owner sync for W-5, lifecycle and lead automation)."""
 
 from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from crmflow import settings
+from crmflow.leads import settings as lead_settings
+from crmflow.lifecycle import settings as lifecycle_settings
 
 router = APIGatewayHttpRouter()
 
@@ -18,3 +20,23 @@ def get_ownership() -> dict[str, Any]:
 def put_ownership(body: settings.Ownership) -> dict[str, Any]:
     settings.write("ownership", body)
     return body.model_dump()
+
+
+@router.get("/settings/lifecycle")
+def get_lifecycle() -> dict[str, Any]:
+    return lifecycle_settings.get().model_dump()
+
+
+@router.put("/settings/lifecycle")
+def put_lifecycle(body: lifecycle_settings.LifecycleSettings) -> dict[str, Any]:
+    return lifecycle_settings.put(body).model_dump()
+
+
+@router.get("/settings/lead-automation")
+def get_lead_automation() -> dict[str, Any]:
+    return lead_settings.get().model_dump()
+
+
+@router.put("/settings/lead-automation")
+def put_lead_automation(body: lead_settings.LeadAutomationSettings) -> dict[str, Any]:
+    return lead_settings.put(body).model_dump()

@@ -18,6 +18,7 @@ from crmflow.engine.steps import Context, Executor, Outcome, PermanentActionErro
 from crmflow.errors import ApiError
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
+from crmflow.records.models import Source, SourceType
 from crmflow.workflows import rules
 from crmflow.workflows import store as workflows
 from crmflow.workflows.calendar import Calendar, add_delay, delay_until
@@ -48,9 +49,13 @@ def delay_until_(ctx: Context) -> Outcome:
 
 def _update(ctx: Context, values: dict[str, str | None]) -> None:
     try:
-        records.update_record(ctx.state.objectType, ctx.record.id, values, system=True)
+        records.update_record(ctx.state.objectType, ctx.record.id, values, system=True, source=_by(ctx))
     except ApiError as error:
         raise PermanentActionError(error.message) from error
+
+
+def _by(ctx: Context) -> Source:
+    return Source(type=SourceType.WORKFLOW, id=ctx.workflow.id)
 
 
 def set_property(ctx: Context) -> Outcome:
@@ -72,7 +77,9 @@ def create_record(ctx: Context) -> Outcome:
     if action.associate:
         associations = [{"to": {"id": ctx.record.id}, "types": [{"associationCategory": "HUBSPOT_DEFINED"}]}]
     try:
-        created = records.create_record(str(action.objectType), action.properties, _typed(ctx, associations))
+        created = records.create_record(
+            str(action.objectType), action.properties, _typed(ctx, associations), source=_by(ctx)
+        )
     except ApiError as error:
         raise PermanentActionError(error.message) from error
     return Outcome(action.next, detail={"createdId": created.id, "objectType": str(action.objectType)})
@@ -98,7 +105,7 @@ def create_task(ctx: Context) -> Outcome:
     }
     properties.setdefault("hs_task_subject", f"Follow up ({ctx.workflow.definition.name})")
     try:
-        task = records.create_record("tasks", properties, system=True)
+        task = records.create_record("tasks", properties, system=True, source=_by(ctx))
         records.associate("tasks", task.id, ctx.state.objectType, ctx.record.id)
     except ApiError as error:
         raise PermanentActionError(error.message) from error

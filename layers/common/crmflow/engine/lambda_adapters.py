@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crmflow.engine import actions, live_edits
 from crmflow.engine import enroll as enrolling
 from crmflow.records.models import Record
+from crmflow.records.store import record_from_image
 from crmflow.workflows import store as workflows
 
 logger = Logger(service="crmflow")
@@ -37,17 +38,7 @@ def action_handler(action_type: str) -> Handler:
 def _record(image: dict[str, Any] | None) -> Record | None:
     if not image or image.get("kind") != "record":
         return None
-    return Record.model_validate(
-        {
-            "id": str(image["id"]),
-            "properties": {
-                key: (None if value is None else str(value)) for key, value in image["properties"].items()
-            },
-            "createdAt": image["createdAt"],
-            "updatedAt": image["updatedAt"],
-            "archived": bool(image.get("archived", False)),
-        }
-    )
+    return record_from_image(image)
 
 
 def records_stream_handler() -> Handler:

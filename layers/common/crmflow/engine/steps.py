@@ -189,9 +189,10 @@ def _after_delay(workflow: StoredWorkflow, record_id: str, state: StepState) -> 
     """A delay ended: go where the delay leads in the *current* definition (W-10), and log an
     action removed while the record waited for it (W-11)."""
     delay_id = state.delayActionId
-    enrolling.log(workflow, record_id, Event.DELAY_ENDED, actionId=delay_id, actionType="DELAY")
-    update: dict[str, Any] = {"delayActionId": None, "delayStartedAt": None}
     delay = workflow.definition.action(delay_id)
+    delay_type = str(delay.type) if delay is not None else "DELAY"  # a deleted delay (W-12)
+    enrolling.log(workflow, record_id, Event.DELAY_ENDED, actionId=delay_id, actionType=delay_type)
+    update: dict[str, Any] = {"delayActionId": None, "delayStartedAt": None}
     if delay is not None:
         planned = state.actionId
         if planned != END and workflow.definition.action(planned) is None:

@@ -1,5 +1,6 @@
 """CRM records as the API and the domain see them (HubSpot CRM v3 shapes)."""
 
+from enum import StrEnum
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,8 +51,49 @@ def resolve_object_type(name: str) -> str:
     return resolved
 
 
+class SourceType(StrEnum):
+    """Where a property change came from (``propertiesWithHistory``'s ``sourceType``)."""
+
+    API = "API"  # a REST write (also batch calls)
+    FORM = "FORM"  # a form submission (sourceId: the form id)
+    LIFECYCLE_DEFAULT = "LIFECYCLE_DEFAULT"  # LC-1 default stage on create
+    DEAL_CREATED = "DEAL_CREATED"  # LC-2 (sourceId: the deal id)
+    DEAL_WON = "DEAL_WON"  # LC-3 (sourceId: the deal id)
+    COMPANY_SYNC = "COMPANY_SYNC"  # LC-4 (sourceId: the company id)
+    LEAD_AUTOMATION = "LEAD_AUTOMATION"  # LD-1..LD-4 (sourceLabel: the rule)
+    WORKFLOW = "WORKFLOW"  # a workflow action (sourceId: the workflow id)
+    SYSTEM = "SYSTEM"  # computed by crmflow itself
+
+
+class Source(BaseModel):
+    """Who or what makes a change: stored with every kept history entry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: SourceType = SourceType.API
+    id: str | None = None
+    label: str | None = None  # the rule that made an automated change (LC-2, LD-3 ...)
+
+
+API = Source()
+
+
+class HistoryEntry(BaseModel):
+    """One value a property had: HubSpot's ``propertiesWithHistory`` item."""
+
+    value: str | None
+    timestamp: str
+    sourceType: SourceType
+    sourceId: str | None = None
+    sourceLabel: str | None = None
+
+
 class Record(BaseModel):
-    """A CRM record: every property value is a string, as in HubSpot."""
+    """A CRM record: every property value is a string, as in HubSpot.
+
+    ``history`` keeps the values of the properties in :data:`crmflow.records.history.KEPT`,
+    oldest first; it is not part of the API's record body.
+    """
 
     id: str
     properties: dict[str, str | None]
@@ -59,6 +101,7 @@ class Record(BaseModel):
     updatedAt: str
     archived: bool = False
     archivedAt: str | None = None
+    history: dict[str, list[HistoryEntry]] = Field(default_factory=dict)
 
 
 class AssociationTypeSpec(BaseModel):

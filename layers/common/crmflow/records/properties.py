@@ -174,6 +174,7 @@ _DEFAULTS: dict[str, list[PropertyDefinition]] = {
         _prop("associatedcompanyid", "number"),
         _prop("closedate", "datetime"),
         _prop("days_to_close", "number", calculated=True),
+        _prop("first_deal_created_date", "datetime", read_only=True),
         _prop("hs_email_optout", "bool"),
     ],
     "companies": [
@@ -190,6 +191,7 @@ _DEFAULTS: dict[str, list[PropertyDefinition]] = {
         _prop("lifecyclestage", "enumeration", options=LIFECYCLE_STAGES),
         _prop("closedate", "datetime"),
         _prop("days_to_close", "number", calculated=True),
+        _prop("first_deal_created_date", "datetime", read_only=True),
         _prop("description"),
     ],
     "deals": [
@@ -221,6 +223,7 @@ _DEFAULTS: dict[str, list[PropertyDefinition]] = {
         _prop("hs_lead_label"),
         _prop("hs_lead_disqualification_reason"),
         _prop("hs_lead_disqualification_note"),
+        _prop("hs_lead_follow_up_of", "number", read_only=True),
     ],
     "tasks": [
         *_ACTIVITY,

@@ -1,33 +1,33 @@
-"""CRM records: create, read, update, archive, batch, list and search (HubSpot CRM v3 rules).
+"""CRM records: create, read, update, archive, batch and list (HubSpot CRM v3 rules).
 
 Workflow actions and other domains call these with plain names:
 :func:`get_record`, :func:`create_record`, :func:`update_record`, :func:`archive_record`,
 :func:`iter_records`, :func:`list_associations`, :func:`associate`. ``system=True`` lets the engine
-set read-only/calculated properties (users cannot). Every check runs before anything is written, so
-a 400 stores nothing.
+set read-only/calculated properties (users cannot); ``source`` says who writes, for the property
+history. Every check runs before anything is written, so a 400 stores nothing.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from crmflow import clock
 from crmflow.errors import NotFound, ValidationFailed
-from crmflow.filters import FilterGroup, matches, parse_bool, parse_instant, parse_number
 from crmflow.records import associations as assoc_types
-from crmflow.records import pipelines, properties, store
+from crmflow.records import history, pipelines, properties, store
 from crmflow.records.models import (
+    API,
     Association,
     AssociationInput,
     Record,
     RecordCreate,
+    Source,
     resolve_object_type,
 )
 
 MAX_PAGE = 100
-MAX_SEARCH_PAGE = 200
 MAX_BATCH = 100
 MAX_CREATE_ASSOCIATIONS = 49  # 1 record + 2 items per association in one 100-item transaction
 
@@ -38,42 +38,6 @@ class Page(BaseModel):
     results: list[Record]
     after: str | None = None
     total: int | None = None
-
-
-class Sort(BaseModel):
-    propertyName: str
-    direction: Literal["ASCENDING", "DESCENDING"] = "ASCENDING"
-
-
-class SearchRequest(BaseModel):
-    """``POST /crm/v3/objects/{type}/search`` (HubSpot's PublicObjectSearchRequest)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    filterGroups: list[FilterGroup] = Field(default_factory=list, max_length=5)
-    sorts: list[Sort] = Field(default_factory=list)
-    properties: list[str] | None = None
-    limit: int = Field(default=10, ge=1, le=MAX_SEARCH_PAGE)
-    after: str | None = None
-    query: str | None = None
-
-    @field_validator("sorts", mode="before")
-    @classmethod
-    def _sort_names(cls, value: Any) -> Any:
-        """HubSpot's client sends sorts as names (``"-createdate"`` descending), the docs as objects."""
-        if not isinstance(value, list):
-            return value
-        return [
-            {"propertyName": s.lstrip("-"), "direction": "DESCENDING" if s.startswith("-") else "ASCENDING"}
-            if isinstance(s, str)
-            else s
-            for s in value
-        ]
-
-    @field_validator("after", mode="before")
-    @classmethod
-    def _after_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
 
 # ---------------------------------------------------------------- reading
@@ -137,7 +101,7 @@ def present(object_type: str, record: Record, names: Sequence[str] | None = None
         shown = {name: record.properties.get(name) for name in [*names, *always]}
     else:
         shown = {name: value for name, value in record.properties.items() if value not in (None, "")}
-    body = record.model_dump(exclude={"properties", "archivedAt"})
+    body = record.model_dump(exclude={"properties", "archivedAt", "history"})
     body["properties"] = dict(sorted(shown.items()))
     if record.archived:
         body["archivedAt"] = record.archivedAt
@@ -221,7 +185,10 @@ def _association_pairs(
 
 
 def _insert(
-    object_type: str, checked: dict[str, str | None], associations: Sequence[AssociationInput]
+    object_type: str,
+    checked: dict[str, str | None],
+    associations: Sequence[AssociationInput],
+    source: Source,
 ) -> Record:
     record_id = store.next_id(object_type)
     pairs = _association_pairs(object_type, record_id, associations)
@@ -230,7 +197,8 @@ def _insert(
     _calculated(object_type, values, values)
     values.update(hs_object_id=record_id, createdate=at)
     _stamp(object_type, values, at)
-    record = Record(id=record_id, properties=values, createdAt=at, updatedAt=at)
+    kept = {name: [entry] for name, entry in history.entries_for({}, values, source, at).items()}
+    record = Record(id=record_id, properties=values, createdAt=at, updatedAt=at, history=kept)
     store.insert(object_type, record, pairs)
     return record
 
@@ -241,6 +209,7 @@ def create_record(
     associations: Sequence[AssociationInput | Mapping[str, Any]] | None = None,
     *,
     system: bool = False,
+    source: Source = API,
 ) -> Record:
     """Create a record (with its ``associations`` in HubSpot's create-body form)."""
     object_type = resolve_object_type(object_type)
@@ -250,7 +219,7 @@ def create_record(
     ]
     checked = _prepare_create(object_type, properties, system=system)
     _association_pairs(object_type, "0", inputs)  # validate before an id is taken
-    return _insert(object_type, checked, inputs)
+    return _insert(object_type, checked, inputs, source)
 
 
 def _prepare_update(
@@ -266,18 +235,30 @@ def _prepare_update(
 
 
 def update_record(
-    object_type: str, record_id: str, properties: Mapping[str, str | None], *, system: bool = False
+    object_type: str,
+    record_id: str,
+    properties: Mapping[str, str | None],
+    *,
+    system: bool = False,
+    source: Source = API,
 ) -> Record:
     """Change properties of a live record (``None`` or ``""`` clears one); 404 when missing or archived."""
     object_type = resolve_object_type(object_type)
     current = require_record(object_type, str(record_id))
     checked = _prepare_update(object_type, current, properties, system=system)
-    at = clock.iso(clock.now())
-    _stamp(object_type, checked, at)
-    updated = store.update_properties(object_type, current.id, checked, at)
+    updated = _write_update(object_type, current, checked, source)
     if updated is None:
         raise NotFound(f"Object not found. ({object_type} {record_id})")
     return updated
+
+
+def _write_update(
+    object_type: str, current: Record, checked: dict[str, str | None], source: Source
+) -> Record | None:
+    at = clock.iso(clock.now())
+    _stamp(object_type, checked, at)
+    kept = history.entries_for(current.properties, checked, source, at)
+    return store.update_properties(object_type, current.id, checked, at, kept)
 
 
 def preview_update(
@@ -313,7 +294,7 @@ def _check_batch(inputs: Sequence[Any]) -> None:
         raise ValidationFailed(f"inputs: at most {MAX_BATCH} inputs per batch")
 
 
-def batch_create(object_type: str, inputs: Sequence[RecordCreate]) -> list[Record]:
+def batch_create(object_type: str, inputs: Sequence[RecordCreate], source: Source = API) -> list[Record]:
     """Create every input, or nothing when one of them is invalid (400 naming its index)."""
     object_type = resolve_object_type(object_type)
     _check_batch(inputs)
@@ -326,7 +307,7 @@ def batch_create(object_type: str, inputs: Sequence[RecordCreate]) -> list[Recor
             raise ValidationFailed(f"inputs[{i}]: {error.message}", context=error.context) from None
     created = []
     for checked, item in zip(prepared, inputs, strict=True):
-        created.append(_insert(object_type, checked, item.associations))
+        created.append(_insert(object_type, checked, item.associations, source))
     return created
 
 
@@ -340,7 +321,9 @@ def batch_read(object_type: str, ids: Sequence[str]) -> tuple[list[Record], list
     return [live[i] for i in ordered if i in live], [i for i in ordered if i not in live]
 
 
-def batch_update(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str | None]]]) -> list[Record]:
+def batch_update(
+    object_type: str, inputs: Sequence[tuple[str, Mapping[str, str | None]]], source: Source = API
+) -> list[Record]:
     """Update every ``(id, properties)``, or nothing when one is invalid or missing."""
     object_type = resolve_object_type(object_type)
     _check_batch(inputs)
@@ -358,9 +341,7 @@ def batch_update(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str 
             raise ValidationFailed(f"inputs[{i}]: {error.message}", context=error.context) from None
     updated = []
     for (record_id, _), checked in zip(inputs, prepared, strict=True):
-        at = clock.iso(clock.now())
-        _stamp(object_type, checked, at)
-        record = store.update_properties(object_type, str(record_id), checked, at)
+        record = _write_update(object_type, found[str(record_id)], checked, source)
         if record is not None:
             updated.append(record)
     return updated
@@ -371,88 +352,6 @@ def batch_archive(object_type: str, ids: Sequence[str]) -> None:
     _check_batch(ids)
     for record_id in ids:
         archive_record(object_type, str(record_id))
-
-
-# ---------------------------------------------------------------- search
-
-MAX_FILTER_GROUPS = 5
-MAX_FILTERS_PER_GROUP = 6
-MAX_FILTERS = 18
-
-
-def _sort_key(value: str | None, kind: str | None, descending: bool) -> tuple[int, int, Any]:
-    """Typed sort key; records without a value sort last in either direction."""
-    if value is None or value == "":
-        return (0 if descending else 1, 0, 0)
-    present = 1 if descending else 0
-    if kind == "number" and (number := parse_number(value)) is not None:
-        return (present, 0, number)
-    if kind in ("date", "datetime") and (instant := parse_instant(value)) is not None:
-        return (present, 0, instant.timestamp())
-    if kind == "bool" and (flag := parse_bool(value)) is not None:
-        return (present, 0, int(flag))
-    return (present, 1, value.casefold())
-
-
-def _matches_query(record: Record, query: str) -> bool:
-    words = query.casefold().split()
-    text = " ".join(v for v in record.properties.values() if v).casefold()
-    return all(word in text for word in words)
-
-
-def search(object_type: str, request: SearchRequest) -> Page:
-    """Records meeting ``filterGroups`` (and ``query``), sorted, one page; ``total`` counts all matches."""
-    object_type = resolve_object_type(object_type)
-    groups = request.filterGroups
-    if len(groups) > MAX_FILTER_GROUPS:
-        raise ValidationFailed(f"filterGroups: at most {MAX_FILTER_GROUPS} filter groups")
-    for i, group in enumerate(groups):
-        if len(group.filters) > MAX_FILTERS_PER_GROUP:
-            raise ValidationFailed(
-                f"filterGroups[{i}].filters: at most {MAX_FILTERS_PER_GROUP} filters per group"
-            )
-    if sum(len(g.filters) for g in groups) > MAX_FILTERS:
-        raise ValidationFailed(f"filterGroups: at most {MAX_FILTERS} filters in all")
-    offset = 0
-    if request.after:
-        if not request.after.isdigit():
-            raise ValidationFailed(f"after: '{request.after}' is not a valid paging cursor")
-        offset = int(request.after)
-    types = properties.property_types(properties.definitions(object_type))
-
-    def hits() -> Iterator[Record]:
-        for record in store.scan_type(object_type):
-            if matches(groups, record.properties, types) and (
-                not request.query or _matches_query(record, request.query)
-            ):
-                yield record
-
-    if request.sorts:
-        found = list(hits())
-        for sort in reversed(request.sorts):
-            name, kind, descending = (
-                sort.propertyName,
-                types.get(sort.propertyName),
-                sort.direction == "DESCENDING",
-            )
-
-            def key(
-                record: Record, name: str = name, kind: str | None = kind, descending: bool = descending
-            ) -> Any:
-                return _sort_key(record.properties.get(name), kind, descending)
-
-            found.sort(key=key, reverse=descending)
-        total = len(found)
-        results = found[offset : offset + request.limit]
-    else:
-        # Stream the partition: keep only the requested page, count the rest.
-        results, total = [], 0
-        for record in hits():
-            if offset <= total < offset + request.limit:
-                results.append(record)
-            total += 1
-    more = offset + len(results) < total
-    return Page(results=results, total=total, after=str(offset + len(results)) if more else None)
 
 
 # ---------------------------------------------------------------- associations

@@ -12,7 +12,7 @@ from typing import Any
 from crmflow import aws
 from crmflow.config import get_settings
 from crmflow.dynamo import deserialize, increment, serialize
-from crmflow.records.models import AssociatedType, Association, Record
+from crmflow.records.models import AssociatedType, Association, HistoryEntry, Record
 
 
 def _db() -> Any:
@@ -32,15 +32,40 @@ def record_key(object_type: str, record_id: str) -> dict[str, Any]:
 
 
 def _to_record(item: Mapping[str, Any]) -> Record:
-    data = deserialize(item)
+    return record_from_image(deserialize(item))
+
+
+def record_from_image(data: Mapping[str, Any]) -> Record:
+    """A record from its item as plain data (a stream image deserialised by Powertools, or a read)."""
     return Record(
-        id=data["id"],
-        properties=data.get("properties", {}),
+        id=str(data["id"]),
+        properties={key: None if value is None else str(value) for key, value in data["properties"].items()},
         createdAt=data["createdAt"],
         updatedAt=data["updatedAt"],
-        archived=data.get("archived", False),
+        archived=bool(data.get("archived", False)),
         archivedAt=data.get("archivedAt"),
+        history={name: [_entry(e) for e in entries] for name, entries in (data.get("history") or {}).items()},
     )
+
+
+def _entry(data: Mapping[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        value=data.get("v"),
+        timestamp=data["t"],
+        sourceType=data["st"],
+        sourceId=data.get("si"),
+        sourceLabel=data.get("sl"),
+    )
+
+
+def _entry_item(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "v": entry.value,
+        "t": entry.timestamp,
+        "st": str(entry.sourceType),
+        "si": entry.sourceId,
+        "sl": entry.sourceLabel,
+    }
 
 
 def _is_record_id(record_id: str) -> bool:
@@ -93,6 +118,7 @@ def _record_item(object_type: str, record: Record) -> dict[str, Any]:
             "createdAt": record.createdAt,
             "updatedAt": record.updatedAt,
             "archived": record.archived,
+            "history": {name: [_entry_item(e) for e in entries] for name, entries in record.history.items()},
         }
     )
 
@@ -120,9 +146,14 @@ def insert(object_type: str, record: Record, associations: list[tuple[Associatio
 
 
 def update_properties(
-    object_type: str, record_id: str, changes: Mapping[str, str | None], updated_at: str
+    object_type: str,
+    record_id: str,
+    changes: Mapping[str, str | None],
+    updated_at: str,
+    history: Mapping[str, HistoryEntry] | None = None,
 ) -> Record | None:
-    """Set (or, for ``None``, remove) properties of a live record; ``None`` when it is archived or missing."""
+    """Set (or, for ``None``, remove) properties of a live record and append ``history`` entries in the
+    same write; ``None`` when the record is archived or missing."""
     names: dict[str, str] = {"#p": "properties", "#u": "updatedAt", "#a": "archived"}
     values: dict[str, Any] = {":u": {"S": updated_at}, ":false": {"BOOL": False}}
     sets, removes = ["#u = :u"], []
@@ -133,6 +164,13 @@ def update_properties(
         else:
             values[f":v{i}"] = {"S": value}
             sets.append(f"#p.#n{i} = :v{i}")
+    if history:
+        names["#h"] = "history"
+        values[":none"] = {"L": []}
+        for i, (name, entry) in enumerate(history.items()):
+            names[f"#hn{i}"] = name
+            values[f":h{i}"] = serialize({"x": [_entry_item(entry)]})["x"]
+            sets.append(f"#h.#hn{i} = list_append(if_not_exists(#h.#hn{i}, :none), :h{i})")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     db = _db()
     try:

@@ -1,0 +1,52 @@
+"""The lifecycle automation Lambda's adapter: a records-stream batch, one change at a time, each at
+most once (Powertools idempotency keyed on the stream record's ``eventID``), failures reported per
+record so one bad change never blocks or loses the others."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crmflow import aws
+from crmflow.automation import route
+from crmflow.config import get_settings
+from crmflow.records.changes import from_images
+
+logger = Logger(service="crmflow")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _persistence() -> DynamoDBPersistenceLayer:
+    table = get_settings().idempotency_table
+    if not table:
+        raise RuntimeError("IDEMPOTENCY_TABLE is not set")
+    return DynamoDBPersistenceLayer(table_name=table, boto3_client=aws.client("dynamodb"))
+
+
+@logger.inject_lambda_context
+def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    settings = route.Settings.read()
+    config = IdempotencyConfig(event_key_jmespath="eventID", raise_on_no_idempotency_key=True)
+    config.register_lambda_context(context)
+
+    @idempotent_function(data_keyword_argument="record", config=config, persistence_store=_persistence())
+    def on_record(record: DynamoDBRecord) -> None:
+        stream = record.dynamodb
+        change = from_images(stream.old_image, stream.new_image) if stream else None
+        if change is not None:
+            route.on_change(change, settings)
+
+    return process_partial_response(
+        event=event,
+        record_handler=lambda record: on_record(record=record),
+        processor=processor,
+        context=context,
+    )

@@ -1,0 +1,55 @@
+"""Route one change of the records table to the lifecycle (LC-1..LC-4) and lead (LD-1..LD-4) rules.
+
+Every rule decides for itself whether the change concerns it; the order below only matters for a
+record created with everything at once (a default stage before anything reads it).
+"""
+
+from dataclasses import dataclass
+
+from crmflow.leads import rules as leads
+from crmflow.leads import settings as lead_settings
+from crmflow.leads.activities import ACTIVITY_TYPES
+from crmflow.lifecycle import rules as lifecycle
+from crmflow.lifecycle import settings as lifecycle_settings
+from crmflow.records.changes import AssociationChange, RecordChange
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Both settings documents, read once per stream batch."""
+
+    lifecycle: lifecycle_settings.LifecycleSettings
+    leads: lead_settings.LeadAutomationSettings
+
+    @classmethod
+    def read(cls) -> "Settings":
+        return cls(lifecycle_settings.get(), lead_settings.get())
+
+
+def on_change(change: RecordChange | AssociationChange, settings: Settings) -> None:
+    if isinstance(change, RecordChange):
+        on_record_change(change, settings)
+    else:
+        on_association_change(change, settings)
+
+
+def on_record_change(change: RecordChange, settings: Settings) -> None:
+    if change.live is None:  # archived records take part in nothing
+        return
+    lifecycle.lc1_default_stage_on_create(change, settings.lifecycle)
+    lifecycle.lc3_stage_on_deal_won(change, settings.lifecycle)
+    lifecycle.lc4_sync_when_company_stage_changes(change, settings.lifecycle)
+    leads.ld1_lead_on_lifecycle_stage(change, settings.leads)
+    leads.ld2_follow_up_on_disqualification(change, settings.leads)
+    if change.object_type in ACTIVITY_TYPES:
+        leads.on_activity(change.object_type, change.live.id, settings.leads)
+
+
+def on_association_change(change: AssociationChange, settings: Settings) -> None:
+    link = change.new
+    if link is None:  # a removed association moves nothing
+        return
+    lifecycle.lc2_stage_on_first_deal(change, settings.lifecycle)
+    lifecycle.lc4_sync_when_made_primary(change, settings.lifecycle)
+    if link.fromType in ACTIVITY_TYPES and link.toType in ("leads", "contacts"):
+        leads.on_activity(link.fromType, link.fromId, settings.leads)
