@@ -1,5 +1,6 @@
-"""Business events from the EventBridge bus and the events queue: event triggers."""
+"""Business events from the EventBridge bus and the events queue: activities logged, form submissions,
+event triggers. Malformed events go to the dead-letter queue with their reason."""
 
-from crmflow.engine.lambda_adapters import events_handler
+from crmflow.inbound.handler import handle
 
-lambda_handler = events_handler()
+lambda_handler = handle

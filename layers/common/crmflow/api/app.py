@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crmflow.api import (
     associations,
     emails,
+    forms,
     lists,
     pipelines,
     properties,
@@ -35,6 +36,7 @@ app.include_router(pipelines.router)
 app.include_router(workflows.router)
 app.include_router(workflow_test.router)
 app.include_router(emails.router)
+app.include_router(forms.router)
 app.include_router(settings.router)
 app.include_router(lists.router)
 

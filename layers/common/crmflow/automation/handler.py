@@ -8,27 +8,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crmflow import aws
 from crmflow.automation import route
-from crmflow.config import get_settings
+from crmflow.idempotency import persistence
 from crmflow.records.changes import from_images
 
 logger = Logger(service="crmflow")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-def _persistence() -> DynamoDBPersistenceLayer:
-    table = get_settings().idempotency_table
-    if not table:
-        raise RuntimeError("IDEMPOTENCY_TABLE is not set")
-    return DynamoDBPersistenceLayer(table_name=table, boto3_client=aws.client("dynamodb"))
 
 
 @logger.inject_lambda_context
@@ -37,7 +25,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureR
     config = IdempotencyConfig(event_key_jmespath="eventID", raise_on_no_idempotency_key=True)
     config.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="record", config=config, persistence_store=_persistence())
+    @idempotent_function(data_keyword_argument="record", config=config, persistence_store=persistence())
     def on_record(record: DynamoDBRecord) -> None:
         stream = record.dynamodb
         change = from_images(stream.old_image, stream.new_image) if stream else None

@@ -85,34 +85,3 @@ def starter_handler() -> Handler:
         )
 
     return handler
-
-
-def _business_event(envelope: dict[str, Any]) -> None:
-    detail = envelope.get("detail") or {}
-    event_id = envelope.get("id")
-    enrolling.on_event(
-        str(envelope.get("detail-type")),
-        str(detail["objectType"]),
-        str(detail["recordId"]),
-        detail,
-        str(event_id) if event_id else None,
-    )
-
-
-def events_handler() -> Handler:
-    """Business events from the EventBridge bus (one event) or the events queue (a batch)."""
-    processor = BatchProcessor(event_type=EventType.SQS)
-
-    @logger.inject_lambda_context
-    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
-        if "Records" in event:
-            return process_partial_response(
-                event=event,
-                record_handler=lambda record: _business_event(json.loads(record.body)),
-                processor=processor,
-                context=context,
-            )
-        _business_event(event)
-        return None
-
-    return handler
