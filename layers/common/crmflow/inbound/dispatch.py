@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from crmflow import forms
@@ -38,16 +39,18 @@ def _reason(error: ValidationError) -> str:
     )
 
 
-def handle(envelope: Any, event_id: str | None) -> None:
+def handle(envelope: Any, event_id: str | None, context: LambdaContext | None = None) -> None:
     """Handle one event (the EventBridge envelope); ``event_id`` makes a redelivery change nothing."""
     try:
         event = Envelope.model_validate(envelope)
         if event.detail_type == ACTIVITY_LOGGED:
             activity = ActivityLogged.model_validate(event.detail)
-            _once(event_id, lambda: _log_activity(activity, event_id))
+            _once(event_id, context, lambda: _log_activity(activity, event_id))
         elif event.detail_type == FORM_SUBMITTED and "values" in event.detail:
             submission = FormSubmission.model_validate(event.detail)
-            contact_id = _once(event_id, lambda: forms.submit(submission.formId, submission.values).id)
+            contact_id = _once(
+                event_id, context, lambda: forms.submit(submission.formId, submission.values).id
+            )
             detail = {**event.detail, "objectType": "contacts", "recordId": contact_id}
             enrolling.on_event(FORM_SUBMITTED, "contacts", str(contact_id), detail, event_id)
         else:
@@ -67,16 +70,15 @@ def _log_activity(activity: ActivityLogged, event_id: str | None) -> str:
     return created.id
 
 
-def _once(event_id: str | None, work: Callable[[], Any]) -> Any:
+def _once(event_id: str | None, context: LambdaContext | None, work: Callable[[], Any]) -> Any:
     """Run ``work`` once per event id (a redelivered event answers the first run's result)."""
     if event_id is None:
         return work()
+    config = IdempotencyConfig(event_key_jmespath="id")
+    if context is not None:
+        config.register_lambda_context(context)
 
-    @idempotent_function(
-        data_keyword_argument="event",
-        config=IdempotencyConfig(event_key_jmespath="id"),
-        persistence_store=persistence(),
-    )
+    @idempotent_function(data_keyword_argument="event", config=config, persistence_store=persistence())
     def run(event: dict[str, str]) -> Any:
         return work()
 

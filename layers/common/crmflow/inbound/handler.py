@@ -29,29 +29,32 @@ def _dead_letter(event: Any, reason: str) -> None:
     aws.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(body, default=str))
 
 
-def _one(event: Any, event_id: str | None) -> None:
+def _one(event: Any, event_id: str | None, context: LambdaContext | None) -> None:
     try:
-        dispatch(event, event_id)
+        dispatch(event, event_id, context)
     except InvalidEvent as error:
         _dead_letter(event, error.reason)
 
 
-def _message(record: SQSRecord) -> None:
+def _message(record: SQSRecord, context: LambdaContext | None = None) -> None:
     try:
         event = json.loads(record.body)
     except json.JSONDecodeError as error:
         _dead_letter(record.body, f"the message body is not JSON: {error}")
         return
     event_id = event.get("id") if isinstance(event, dict) else None
-    _one(event, str(event_id) if event_id else record.message_id)
+    _one(event, str(event_id) if event_id else record.message_id, context)
 
 
 @logger.inject_lambda_context
 def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
     if "Records" in event:
         return process_partial_response(
-            event=event, record_handler=_message, processor=processor, context=context
+            event=event,
+            record_handler=lambda record: _message(record, context),
+            processor=processor,
+            context=context,
         )
     event_id = event.get("id")
-    _one(event, str(event_id) if event_id else None)
+    _one(event, str(event_id) if event_id else None, context)
     return None
