@@ -69,3 +69,10 @@ def test_demo_runs_a_workflow_across_simulated_days_and_reports_per_action_count
     assert "action 3 IF_THEN      ACTION_EXECUTED  7" in report
     assert "waited at action 2 (TIME_WINDOW)" in report
     assert "(2.07 per step)" in report
+    # the lifecycle and lead automation part of the week, read back from the property history
+    assert "companies             subscriber -> opportunity            by LC-2             1" in report
+    assert "contacts             opportunity -> customer               by LC-3             1" in report
+    assert "contacts  marketingqualifiedlead -> opportunity            by LC-4             1" in report
+    assert "leads created: 5 (4 by LD-1, 1 by LD-2)" in report
+    assert "lead          new -> attempting   by LD-3             4" in report
+    assert "lead   attempting -> connected    by LD-4             3" in report

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from typing import Any, TextIO
 
+from crmflow_local import demo_automation as automation
 from crmflow_local.runtime import Runtime
 
 COMPANIES = [
@@ -159,6 +160,7 @@ def build_account(rt: Runtime) -> dict[str, Any]:
 def run_demo(start: str, out: TextIO) -> int:
     began = time.perf_counter()
     with Runtime(start=start) as rt:
+        form_id = automation.configure(rt)
         account = build_account(rt)
         rt.settle()
         workflow_id = account["workflow"]["id"]
@@ -173,6 +175,7 @@ def run_demo(start: str, out: TextIO) -> int:
         )
         for day in range(1, 8):
             rt.advance("P1D")
+            automation.on_day(rt, day, form_id)
             if day == 2:  # a lead arriving on Thursday reaches its email on Saturday: it waits for Monday
                 late = {
                     "firstname": "Mia",
@@ -217,5 +220,6 @@ def run_demo(start: str, out: TextIO) -> int:
             f"  Step Functions: {len(executions)} executions, {transitions} state transitions "
             f"for {executed} steps ({transitions / max(executed, 1):.2f} per step)\n"
         )
+        automation.report(rt, out)
         out.write(f"\n  done in {time.perf_counter() - began:.1f}s wall time\n")
     return 0

@@ -103,16 +103,21 @@ def install(scheduler: Scheduler, invoker: Invoker) -> None:
         _original_stop(self, *args, **kwargs)
         scheduler.poke()
 
+    # Patching moto's methods and its `time` module is this module's job (see the docstring).
     lambda_eval_utils.boto_client_for = boto_client_for
-    execution_worker.ExecutionWorker.stop = stop
-    wait_function.WaitFunction._eval_body = wait_body
-    execution_worker.ExecutionWorker.start = start
-    retrier_decl.time = types.SimpleNamespace(sleep=scheduler.sleep, time=_original_retry_time.time)
+    execution_worker.ExecutionWorker.stop = stop  # type: ignore[method-assign]
+    wait_function.WaitFunction._eval_body = wait_body  # type: ignore[method-assign]
+    execution_worker.ExecutionWorker.start = start  # type: ignore[method-assign]
+    # A stand-in for the retrier's `time` module whose sleep() waits on the virtual clock.
+    retrier_decl.time = types.SimpleNamespace(  # type: ignore[assignment]
+        sleep=scheduler.sleep, time=_original_retry_time.time
+    )
 
 
 def uninstall() -> None:
     lambda_eval_utils.boto_client_for = _original_boto_client_for
-    wait_function.WaitFunction._eval_body = _original_wait_body
-    execution_worker.ExecutionWorker.start = _original_start
-    execution_worker.ExecutionWorker.stop = _original_stop
+    # Restores the originals saved at import (seam patching, as in install()).
+    wait_function.WaitFunction._eval_body = _original_wait_body  # type: ignore[method-assign]
+    execution_worker.ExecutionWorker.start = _original_start  # type: ignore[method-assign]
+    execution_worker.ExecutionWorker.stop = _original_stop  # type: ignore[method-assign]
     retrier_decl.time = _original_retry_time

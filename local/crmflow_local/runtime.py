@@ -264,6 +264,7 @@ class Runtime:
         if to is not None:
             target = to_datetime(to)
         else:
+            assert duration is not None  # guaranteed by the either/or check above
             step = parse_duration(duration) if isinstance(duration, str) else duration
             target = self.now + step
         if target < self.now:

@@ -67,9 +67,11 @@ class Scheduler:
         with self._cond:
             while self._busy > 0:
                 before = self._busy
-                if not self._cond.wait_for(
-                    lambda before=before: self._busy < before or self._busy <= 0, timeout=timeout
-                ):
+
+                def progressed(before: int = before) -> bool:
+                    return self._busy < before or self._busy <= 0
+
+                if not self._cond.wait_for(progressed, timeout=timeout):
                     raise TimeoutError(
                         f"{self._busy} state machine executions made no progress in {timeout}s"
                     )

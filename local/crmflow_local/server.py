@@ -35,6 +35,8 @@ class LocalServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if not isinstance(host, str):  # a bound AF_INET socket reports a str; typeshed allows bytes
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def start(self) -> LocalServer:

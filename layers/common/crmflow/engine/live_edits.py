@@ -23,7 +23,7 @@ from crmflow.engine.models import Enrollment, Status, StepState
 from crmflow.records import service as records
 from crmflow.workflows import store as workflows
 from crmflow.workflows.calendar import Calendar, add_delay, delay_until
-from crmflow.workflows.models import WorkflowDefinition
+from crmflow.workflows.models import DelayAction, DelayUntilAction, WorkflowDefinition
 from crmflow.workflows.store import StoredWorkflow
 
 PAGE = 100
@@ -76,13 +76,13 @@ def new_wake(workflow: StoredWorkflow, state: StepState, record_properties: dict
     now = clock.now()
     delay = workflow.definition.action(state.delayActionId)
     started = clock.parse_iso(state.delayStartedAt) if state.delayStartedAt else now
-    if delay is None:
-        wake = now  # W-12
-    elif str(delay.type) == "DELAY":
+    if isinstance(delay, DelayAction):
         spec = delay.delay
         wake = add_delay(started, spec.days, spec.hours, spec.minutes)  # W-13
-    else:
+    elif isinstance(delay, DelayUntilAction):
         wake = delay_until(started, delay, record_properties, Calendar.from_definition(workflow.definition))
+    else:
+        wake = now  # W-12: the delay was deleted (or turned into another type of action)
     return clock.iso(max(wake, now))
 
 

@@ -1,6 +1,6 @@
 """``/settings/lead-automation``: the lead automation settings document (LD-1..LD-4)."""
 
-from typing import Literal, Self
+from typing import Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -63,9 +63,7 @@ class MoveOnOutreach(_Move):
 
     from_: LeadStage = Field(default="new", alias="from")
     to: LeadStage = "attempting"
-    events: list[OutreachEvent] = Field(
-        default_factory=lambda: ["EMAIL_SENT", "LINKEDIN_MESSAGE", "CALL_LOGGED", "MEETING_BOOKED"]
-    )
+    events: list[OutreachEvent] = Field(default_factory=lambda: list(get_args(OutreachEvent)))
 
 
 class MoveOnConnect(_Move):
@@ -73,9 +71,7 @@ class MoveOnConnect(_Move):
 
     from_: LeadStage = Field(default="attempting", alias="from")
     to: LeadStage = "connected"
-    events: list[ConnectEvent] = Field(
-        default_factory=lambda: ["EMAIL_REPLY", "MEETING_COMPLETED", "CALL_CONNECTED"]
-    )
+    events: list[ConnectEvent] = Field(default_factory=lambda: list(get_args(ConnectEvent)))
 
 
 class LeadAutomationSettings(_Part):

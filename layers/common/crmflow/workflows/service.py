@@ -154,7 +154,8 @@ def unenroll_manually(workflow_id: str, record_id: str) -> None:
 
 def enrollments(workflow_id: str, status: Status | None, limit: int, after: str | None) -> dict[str, Any]:
     require(workflow_id)
-    results, next_after = [], None
+    results: list[dict[str, Any]] = []
+    next_after: str | None = None
     for enrollment in engine_store.workflow_enrollments(workflow_id):
         if status is not None and enrollment.status != status:
             continue
