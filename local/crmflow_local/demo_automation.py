@@ -189,8 +189,8 @@ def report(rt: Runtime, out: TextIO) -> None:
     for entries in _history(rt, "leads", "hs_pipeline_stage"):
         if entries:
             created[entries[0]["sourceLabel"] or entries[0]["sourceType"]] += 1
-        for before, after in pairwise(entries):
-            moved[(before["value"], after["value"], after["sourceLabel"] or after["sourceType"])] += 1
+        for earlier, later in pairwise(entries):
+            moved[(earlier["value"], later["value"], later["sourceLabel"] or later["sourceType"])] += 1
     by_rule = ", ".join(f"{n} by {rule}" for rule, n in sorted(created.items()))
     out.write(f"\n  leads created: {sum(created.values())} ({by_rule})\n")
     for (before, after, by), count in sorted(moved.items(), key=lambda item: item[0][2]):
