@@ -44,6 +44,12 @@ CHOSEN = ["marketingqualifiedlead", "salesqualifiedlead"]
 AUTOMATED = "LEAD_AUTOMATION"
 
 
+IN_ATTEMPTING = {
+    "filterGroups": [{"filters": [{"propertyName": STAGE, "operator": "EQ", "value": "attempting"}]}]
+}
+WARM = {"type": "SET_PROPERTY", "property": "hs_lead_label", "value": "WARM"}
+
+
 # ---------------------------------------------------------------- helpers
 def contact_with_lead(rt: Runtime, email: str = "a@example.com", stage: str = "new") -> tuple[str, str]:
     """A contact and a lead of it created by hand (through the API), settled."""
@@ -135,7 +141,10 @@ def test_settings_put_round_trips(rt: Runtime):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"createLeadOnLifecycleStage": {"enabled": True, "stages": ["lead", "hotlead"]}}, "stages"),
+        (
+            {"createLeadOnLifecycleStage": {"enabled": True, "stages": ["lead", "hotlead"]}},
+            "createLeadOnLifecycleStage.stages",
+        ),
         ({"createLeadOnLifecycleStage": {"enabled": True, "stages": []}}, "createLeadOnLifecycleStage"),
         ({"moveOnOutreach": {"enabled": True, "from": "attempting", "to": "attempting"}}, "moveOnOutreach"),
         ({"moveOnConnect": {"enabled": True, "events": []}}, "moveOnConnect"),
@@ -208,6 +217,14 @@ def test_ld1_no_second_open_lead_when_the_contact_moves_into_another_chosen_stag
     assert leads_of(rt, contact) == first
 
 
+def test_ld1_contact_with_an_open_lead_made_by_hand_gets_no_second_one(rt: Runtime):
+    lead_settings(rt, createLeadOnLifecycleStage={"enabled": True, "stages": CHOSEN})
+    contact, lead = contact_with_lead(rt, stage="attempting")
+    patch(rt, "contacts", contact, lifecyclestage="marketingqualifiedlead")
+    rt.settle()
+    assert leads_of(rt, contact) == [lead]
+
+
 def test_ld1_contact_whose_lead_was_closed_gets_a_new_one_on_the_next_chosen_move(rt: Runtime):
     lead_settings(rt, createLeadOnLifecycleStage={"enabled": True, "stages": CHOSEN})
     contact = create(rt, "contacts", email="a@example.com")
@@ -242,12 +259,29 @@ def test_ld1_no_lead_when_company_sync_moved_the_contact_but_a_direct_move_creat
 
     patch(rt, "contacts", direct, lifecyclestage="marketingqualifiedlead")
     rt.settle()
-    assert len(leads_of(rt, direct)) == 1
+    [lead] = leads_of(rt, direct)
+    assert moves(rt, lead) == [("new", AUTOMATED, "LD-1")]
     assert leads_of(rt, synced) == []
 
 
+def test_ld1_no_lead_when_a_company_in_a_chosen_stage_is_made_primary(rt: Runtime):
+    lifecycle_settings(rt, syncCompanyToContacts=True)
+    lead_settings(rt, createLeadOnLifecycleStage={"enabled": True, "stages": CHOSEN})
+    company = create(rt, "companies", name="Acme", lifecyclestage="salesqualifiedlead")
+    contact = create(rt, "contacts", email="a@example.com", lifecyclestage="lead")
+    rt.settle()
+    associate(rt, "contacts", contact, "companies", company, 1)
+    rt.settle()
+    assert sources(rt, "contacts", contact, "lifecyclestage")[-1] == (
+        "salesqualifiedlead",
+        "COMPANY_SYNC",
+        "LC-4",
+    )
+    assert leads_of(rt, contact) == []
+
+
 # ---------------------------------------------------------------- LD-2
-DISQUALIFY = {"enabled": True, "leadType": "RE_ATTEMPTING", "reasons": ["BAD_TIMING", "NO_BUDGET"]}
+DISQUALIFY = {"enabled": True, "leadType": "UPSELL", "reasons": ["BAD_TIMING", "NO_BUDGET"]}
 
 
 def test_ld2_disqualified_with_a_chosen_reason_gets_exactly_one_follow_up(rt: Runtime):
@@ -261,7 +295,7 @@ def test_ld2_disqualified_with_a_chosen_reason_gets_exactly_one_follow_up(rt: Ru
     follow_up = found[1]
     props = props_of(rt, "leads", follow_up)
     assert props[STAGE] == "new" and props["hs_pipeline"] == "default"
-    assert props["hs_lead_type"] == "RE_ATTEMPTING"
+    assert props["hs_lead_type"] == "UPSELL"
     assert props["hs_lead_follow_up_of"] == lead
     assert moves(rt, follow_up) == [("new", AUTOMATED, "LD-2")]
 
@@ -278,6 +312,14 @@ def test_ld2_another_reason_gets_no_follow_up(rt: Runtime):
     lead_settings(rt, followUpOnDisqualification=DISQUALIFY)
     contact, lead = contact_with_lead(rt)
     patch(rt, "leads", lead, hs_pipeline_stage="disqualified", hs_lead_disqualification_reason="WRONG_PERSON")
+    rt.settle()
+    assert leads_of(rt, contact) == [lead]
+
+
+def test_ld2_rule_off_creates_no_follow_up(rt: Runtime):
+    lead_settings(rt, followUpOnDisqualification={**DISQUALIFY, "enabled": False})
+    contact, lead = contact_with_lead(rt)
+    patch(rt, "leads", lead, hs_pipeline_stage="disqualified", hs_lead_disqualification_reason="BAD_TIMING")
     rt.settle()
     assert leads_of(rt, contact) == [lead]
 
@@ -326,6 +368,31 @@ def test_ld3_activity_of_a_contact_moves_only_its_open_leads(rt: Runtime):
     assert leads_of(rt, other_contact) == [other_lead]
 
 
+def test_ld3_activity_of_a_contact_moves_each_of_its_open_leads(rt: Runtime):
+    lead_settings(rt, **MOVES)
+    contact, first = contact_with_lead(rt)
+    second = create(rt, "leads", [to(contact, LEAD_TO_CONTACT)], hs_lead_name="second")
+    closed = create(
+        rt, "leads", [to(contact, LEAD_TO_CONTACT)], hs_lead_name="closed", hs_pipeline_stage="qualified"
+    )
+    rt.settle()
+    log_activity(rt, "meetings", contact=contact, hs_meeting_outcome="SCHEDULED")
+    assert [lead_stage(rt, lead) for lead in (first, second, closed)] == [
+        "attempting",
+        "attempting",
+        "qualified",
+    ]
+
+
+def test_ld3_activity_before_the_lead_existed_does_not_move_it(rt: Runtime):
+    lead_settings(rt, **MOVES)
+    contact = create(rt, "contacts", email="a@example.com")
+    log_activity(rt, "emails", contact=contact, hs_email_direction="EMAIL")
+    lead = create(rt, "leads", [to(contact, LEAD_TO_CONTACT)], hs_lead_name="late")
+    rt.settle()
+    assert lead_stage(rt, lead) == "new"
+
+
 def test_ld3_event_not_selected_does_not_move(rt: Runtime):
     lead_settings(rt, moveOnOutreach={"enabled": True, "events": ["EMAIL_SENT"]}, moveOnConnect=ON)
     contact, lead = contact_with_lead(rt)
@@ -366,11 +433,16 @@ def test_ld3_association_added_after_the_activity_moves(rt: Runtime, side: str):
     assert automated_moves(rt, lead) == [("attempting", AUTOMATED, "LD-3")]
 
 
-def test_ld3_contact_associated_after_the_activity_moves_its_open_lead(rt: Runtime):
+@pytest.mark.parametrize("side", ["activity", "contact"])
+def test_ld3_contact_associated_after_the_activity_moves_its_open_lead(rt: Runtime, side: str):
     lead_settings(rt, **MOVES)
     contact, lead = contact_with_lead(rt)
     email = log_activity(rt, "emails", hs_email_direction="EMAIL")
-    associate(rt, "emails", email, "contacts", contact)
+    assert lead_stage(rt, lead) == "new"
+    if side == "activity":
+        associate(rt, "emails", email, "contacts", contact, ACTIVITY_TO_CONTACT["emails"])
+    else:
+        associate(rt, "contacts", contact, "emails", email)
     rt.settle()
     assert lead_stage(rt, lead) == "attempting"
 
@@ -489,6 +561,20 @@ def test_ld5_moving_back_one_lead_by_hand_leaves_other_leads_automated(rt: Runti
     assert lead_stage(rt, second) == "attempting"
 
 
+def test_ld5_lead_moved_back_by_a_workflow_is_not_automated_again(rt: Runtime):
+    lead_settings(rt, **MOVES)
+    back = {"type": "SET_PROPERTY", "property": STAGE, "value": "new"}
+    workflow_id = create_workflow(rt, workflow(back, objectType="leads", enrollment=IN_ATTEMPTING))
+    _, lead = contact_with_lead(rt)
+    log_activity(rt, "calls", lead=lead)
+    assert events(rt, workflow_id, lead)[0][0] == "ENROLLED"
+    assert moves(rt, lead)[-2:] == [("attempting", AUTOMATED, "LD-3"), ("new", "WORKFLOW", None)]
+
+    log_activity(rt, "calls", lead=lead, hs_call_disposition="connected")
+    assert lead_stage(rt, lead) == "new"
+    assert len(moves(rt, lead)) == 3
+
+
 # ---------------------------------------------------------------- other pipelines
 def store_lead_pipeline(rt: Runtime, pipeline_id: str = "partners") -> None:
     """A custom lead pipeline in the Config table, with the same stage ids as the default one."""
@@ -528,7 +614,12 @@ def test_ld3_lead_in_another_pipeline_is_untouched(rt: Runtime):
 
 
 # ---------------------------------------------------------------- replay
-def test_replaying_every_automation_batch_changes_nothing(rt: Runtime):
+def lead_picture(rt: Runtime, *contacts: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every lead of the contacts with its stage and full stage history."""
+    return {c: [(lead, lead_stage(rt, lead), moves(rt, lead)) for lead in leads_of(rt, c)] for c in contacts}
+
+
+def test_replaying_every_automation_batch_changes_nothing_even_after_user_changes(rt: Runtime):
     lead_settings(
         rt,
         createLeadOnLifecycleStage={"enabled": True, "stages": CHOSEN},
@@ -549,32 +640,27 @@ def test_replaying_every_automation_batch_changes_nothing(rt: Runtime):
         hs_lead_disqualification_reason="BAD_TIMING",
     )
     rt.settle()
-    before = {
-        c: [(lead_id, lead_stage(rt, lead_id), moves(rt, lead_id)) for lead_id in leads_of(rt, c)]
-        for c in (contact, other_contact)
-    }
-    assert [len(before[contact]), len(before[other_contact])] == [1, 2]
+    third_contact, third_lead = contact_with_lead(rt, "c@example.com")
+    log_activity(rt, "emails", contact=third_contact, hs_email_direction="EMAIL")
+    # users change things after automation acted: the replayed changes are older than the records
+    patch(rt, "leads", lead, hs_pipeline_stage="qualified")
+    patch(rt, "leads", third_lead, hs_pipeline_stage="new")
+    rt.settle()
+    before = lead_picture(rt, contact, other_contact, third_contact)
+    assert [len(found) for found in before.values()] == [1, 2, 1]
 
     assert replay(rt, lambda f: f == "LifecycleAutomationFunction") > 0
     rt.settle()
-    after = {
-        c: [(lead_id, lead_stage(rt, lead_id), moves(rt, lead_id)) for lead_id in leads_of(rt, c)]
-        for c in (contact, other_contact)
-    }
-    assert after == before
+    assert lead_picture(rt, contact, other_contact, third_contact) == before
+    assert lead_stage(rt, lead) == "qualified" and lead_stage(rt, third_lead) == "new"
 
 
 # ---------------------------------------------------------------- LD-6
 def test_ld6_lead_workflow_enrolls_a_lead_moved_by_automation(rt: Runtime):
     lead_settings(rt, **MOVES)
-    attempting = {
-        "filterGroups": [{"filters": [{"propertyName": STAGE, "operator": "EQ", "value": "attempting"}]}]
-    }
-    label = {"type": "SET_PROPERTY", "property": "hs_lead_label", "value": "WARM"}
-    workflow_id = create_workflow(rt, workflow(label, objectType="leads", enrollment=attempting))
+    workflow_id = create_workflow(rt, workflow(WARM, objectType="leads", enrollment=IN_ATTEMPTING))
     _, lead = contact_with_lead(rt)
     _, untouched = contact_with_lead(rt, "b@example.com")
-    rt.settle()
     assert events(rt, workflow_id, lead) == []
 
     log_activity(rt, "calls", lead=lead)
@@ -583,6 +669,28 @@ def test_ld6_lead_workflow_enrolls_a_lead_moved_by_automation(rt: Runtime):
     assert events(rt, workflow_id, lead)[0][0] == "ENROLLED"
     assert props_of(rt, "leads", untouched).get("hs_lead_label") is None
     assert events(rt, workflow_id, untouched) == []
+
+
+def test_ld6_lead_workflow_sees_the_stage_a_lead_passed_through(rt: Runtime):
+    lead_settings(rt, **MOVES)
+    workflow_id = create_workflow(rt, workflow(WARM, objectType="leads", enrollment=IN_ATTEMPTING))
+    _, lead = contact_with_lead(rt)
+    log_activity(rt, "calls", lead=lead, hs_call_disposition="connected")
+    assert lead_stage(rt, lead) == "connected"
+    assert props_of(rt, "leads", lead).get("hs_lead_label") == "WARM"
+    assert [event for event, _, _ in events(rt, workflow_id, lead)].count("ENROLLED") == 1
+
+
+def test_ld6_lead_workflow_enrolls_a_lead_created_by_ld1(rt: Runtime):
+    lead_settings(rt, createLeadOnLifecycleStage={"enabled": True, "stages": CHOSEN})
+    in_new = {"filterGroups": [{"filters": [{"propertyName": STAGE, "operator": "EQ", "value": "new"}]}]}
+    workflow_id = create_workflow(rt, workflow(WARM, objectType="leads", enrollment=in_new))
+    contact = create(rt, "contacts", email="a@example.com")
+    patch(rt, "contacts", contact, lifecyclestage="salesqualifiedlead")
+    rt.settle()
+    [lead] = leads_of(rt, contact)
+    assert events(rt, workflow_id, lead)[0][0] == "ENROLLED"
+    assert props_of(rt, "leads", lead).get("hs_lead_label") == "WARM"
 
 
 # ---------------------------------------------------------------- activities from events
@@ -666,6 +774,13 @@ def test_malformed_events_are_dead_lettered_with_a_reason_and_a_valid_one_in_the
     assert "not JSON" in reasons["raw"]
     raw = next(letter for letter in letters if not isinstance(letter["event"], dict))
     assert raw["event"] == "{not json"
+
+    # the sender mends the event and sends it again under the same id: it is taken this time
+    _, other = contact_with_lead(rt, "b@example.com")
+    queue_event(rt, envelope("bad-lead", call_detail(other)))
+    rt.settle()
+    assert lead_stage(rt, other) == "attempting"
+    assert len(calls(rt)) == 2
 
 
 def test_malformed_bus_event_is_dead_lettered_with_a_reason(rt: Runtime):

@@ -35,14 +35,14 @@ import boto3
 from crmflow import aws, clock, config
 from moto import mock_aws
 
-from crmflow_local import moto_seams
+from crmflow_local import auth, moto_seams
 from crmflow_local import template as tpl
 from crmflow_local.filtering import RecordFilter, compile_filter_criteria
 from crmflow_local.scheduler import Scheduler
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_START = "2026-12-01T08:00:00Z"
-LOCAL_ADMIN_TOKEN = "local-admin"
+LOCAL_ADMIN_TOKEN = auth.LOCAL_ADMIN_TOKEN
 _MAX_ROUNDS = 100_000
 
 _DURATION = re.compile(
@@ -164,6 +164,7 @@ class Runtime:
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             POWERTOOLS_DEV="false",
+            CRMFLOW_LOCAL_TOKENS="true",
         )
         self._mock.start()
         # moto's interpreter logs every caught task error (each enrollment ends with one) at ERROR
@@ -234,9 +235,8 @@ class Runtime:
 
     def authorize(self, token: str | None) -> dict[str, Any] | None:
         """The local stand-in for the JWT authorizer: the claims of a valid token, else None."""
-        if token == LOCAL_ADMIN_TOKEN:
-            return {"sub": LOCAL_ADMIN_TOKEN, "email": "admin@crmflow.local", "cognito:groups": "admins"}
-        return None
+        with self.scheduler.invoke_lock:
+            return auth.claims_for(token)
 
     def invoke(self, function: str, event: Any) -> Any:
         """Invoke a function by logical id or name; a handler error is raised to the caller."""

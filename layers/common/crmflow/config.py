@@ -21,6 +21,8 @@ class Settings(BaseModel):
     enrollment_state_machine_arn: str = Field(alias="ENROLLMENT_STATE_MACHINE_ARN")
     email_sender: str = Field(default="workflows@crmflow.local", alias="EMAIL_SENDER")
     stage: str = Field(default="local", alias="STAGE")
+    # set by the embedded runtime only: users get development tokens (never on AWS)
+    local_tokens: bool = Field(default=False, alias="CRMFLOW_LOCAL_TOKENS")
     idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     events_dead_letter_queue_url: str | None = Field(default=None, alias="EVENTS_DEAD_LETTER_QUEUE_URL")
 

@@ -9,9 +9,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crmflow.access import principal
 from crmflow.api import (
     associations,
     emails,
@@ -21,6 +23,7 @@ from crmflow.api import (
     properties,
     records,
     settings,
+    users,
     workflow_test,
     workflows,
 )
@@ -39,6 +42,21 @@ app.include_router(emails.router)
 app.include_router(forms.router)
 app.include_router(settings.router)
 app.include_router(lists.router)
+app.include_router(users.router)
+
+
+def identify(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Every request runs as the principal of its verified JWT claims (T-5), set here once."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    try:
+        who = principal.from_claims(claims)
+    except ApiError as error:
+        return _error(error)
+    with principal.acting_as(who):
+        return next_middleware(app)
+
+
+app.use(middlewares=[identify])
 
 
 @app.get("/openapi.json", include_in_schema=False)

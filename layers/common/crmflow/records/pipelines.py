@@ -35,11 +35,19 @@ class Stage(BaseModel):
     updatedAt: str = _EPOCH
 
 
+class PipelineAccess(BaseModel):
+    """Who may see a pipeline and its records (tickets): these users and the members of these teams."""
+
+    userIds: list[str] = Field(default_factory=list)
+    teamIds: list[str] = Field(default_factory=list)
+
+
 class Pipeline(BaseModel):
     id: str
     label: str
     displayOrder: int = 0
     stages: list[Stage]
+    access: PipelineAccess | None = None  # None: everyone who may see the object type
     archived: bool = False
     createdAt: str = _EPOCH
     updatedAt: str = _EPOCH

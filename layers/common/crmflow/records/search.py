@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crmflow.errors import ValidationFailed
 from crmflow.filters import FilterGroup, matches, parse_bool, parse_instant, parse_number
-from crmflow.records import properties, store
+from crmflow.records import properties, service, store
 from crmflow.records.models import Record, resolve_object_type
 from crmflow.records.service import Page
 
@@ -99,7 +99,7 @@ def search(object_type: str, request: SearchRequest) -> Page:
     types = properties.property_types(properties.definitions(object_type))
 
     def hits() -> Iterator[Record]:
-        for record in store.scan_type(object_type):
+        for record in filter(service.visible(object_type), store.scan_type(object_type)):
             if matches(groups, record.properties, types) and (
                 not request.query or _matches_query(record, request.query)
             ):

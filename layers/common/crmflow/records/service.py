@@ -7,13 +7,14 @@ set read-only/calculated properties (users cannot); ``source`` says who writes, 
 history. Every check runs before anything is written, so a 400 stores nothing.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel
 
 from crmflow import clock
+from crmflow.access import policy, principal
 from crmflow.errors import NotFound, ValidationFailed
 from crmflow.records import associations as assoc_types
 from crmflow.records import history, pipelines, properties, store
@@ -43,10 +44,17 @@ class Page(BaseModel):
 # ---------------------------------------------------------------- reading
 
 
+def visible(object_type: str) -> Callable[[Record], bool]:
+    """T-5: the test records of ``object_type`` pass to be seen by the current principal (the API's
+    user; the system sees everything). Every read below applies it, so a hidden record is missing."""
+    return policy.visibility(principal.current(), object_type)
+
+
 def get_record(object_type: str, record_id: str) -> Record | None:
-    """The live record, or ``None`` when it does not exist or is archived."""
-    record = store.get(resolve_object_type(object_type), str(record_id))
-    return record if record is not None and not record.archived else None
+    """The live record, or ``None`` when it does not exist, is archived, or is hidden from the caller."""
+    object_type = resolve_object_type(object_type)
+    record = store.get(object_type, str(record_id))
+    return record if record is not None and not record.archived and visible(object_type)(record) else None
 
 
 def require_record(object_type: str, record_id: str, *, id_property: str | None = None) -> Record:
@@ -75,7 +83,8 @@ def find_by_unique_property(object_type: str, name: str, value: str) -> Record |
 
 def iter_records(object_type: str, *, archived: bool = False) -> Iterator[Record]:
     """Every live (or, with ``archived``, every archived) record of a type, page by page from DynamoDB."""
-    return store.scan_type(resolve_object_type(object_type), archived=archived)
+    object_type = resolve_object_type(object_type)
+    return filter(visible(object_type), store.scan_type(object_type, archived=archived))
 
 
 def list_records(
@@ -87,7 +96,8 @@ def list_records(
         raise ValidationFailed(f"limit: must be between 1 and {MAX_PAGE}")
     if after is not None and not after.isdigit():
         raise ValidationFailed(f"after: '{after}' is not a valid paging cursor")
-    found = list(islice(store.scan_type(object_type, archived=archived, after=after), limit + 1))
+    shown = filter(visible(object_type), store.scan_type(object_type, archived=archived, after=after))
+    found = list(islice(shown, limit + 1))
     results = found[:limit]
     return Page(results=results, after=results[-1].id if len(found) > limit else None)
 
@@ -277,6 +287,8 @@ def archive_record(object_type: str, record_id: str) -> bool:
     """Archive a record and drop its associations; False when there was no live record."""
     object_type = resolve_object_type(object_type)
     record_id = str(record_id)
+    if get_record(object_type, record_id) is None:
+        return False
     if not store.mark_archived(object_type, record_id, clock.iso(clock.now())):
         return False
     links = [
@@ -316,7 +328,8 @@ def batch_read(object_type: str, ids: Sequence[str]) -> tuple[list[Record], list
     object_type = resolve_object_type(object_type)
     _check_batch(ids)
     found = store.get_many(object_type, [str(i) for i in ids])
-    live = {i: r for i, r in found.items() if not r.archived}
+    seen = visible(object_type)
+    live = {i: r for i, r in found.items() if not r.archived and seen(r)}
     ordered = list(dict.fromkeys(str(i) for i in ids))
     return [live[i] for i in ordered if i in live], [i for i in ordered if i not in live]
 
@@ -328,7 +341,10 @@ def batch_update(
     object_type = resolve_object_type(object_type)
     _check_batch(inputs)
     found = store.get_many(object_type, [str(record_id) for record_id, _ in inputs])
-    missing = [str(i) for i, _ in inputs if str(i) not in found or found[str(i)].archived]
+    seen = visible(object_type)
+    missing = [
+        str(i) for i, _ in inputs if str(i) not in found or found[str(i)].archived or not seen(found[str(i)])
+    ]
     if missing:
         raise NotFound(
             f"Could not find {object_type} with ids: {', '.join(missing)}", context={"ids": missing}
@@ -395,7 +411,12 @@ def associate(
 def list_associations(from_type: str, record_id: str, to_type: str) -> list[Association]:
     """The associations from one record to records of ``to_type``."""
     from_type, to_type = resolve_object_type(from_type), resolve_object_type(to_type)
-    return list(store.query_associations(from_type, str(record_id), to_type))
+    links = list(store.query_associations(from_type, str(record_id), to_type))
+    seen = visible(to_type)
+    if links and seen is not policy.everything:
+        targets = store.get_many(to_type, [link.toId for link in links])
+        links = [link for link in links if link.toId in targets and seen(targets[link.toId])]
+    return links
 
 
 def remove_association(from_type: str, from_id: str, to_type: str, to_id: str) -> None:
