@@ -35,6 +35,14 @@ from crmflow.records.pipelines import Pipeline, Stage
 from crmflow_local.runtime import Runtime
 from crmflow_local.server import LocalServer
 from engine_support import create_workflow, events, ok, replay, workflow
+from hubspot import HubSpot
+from hubspot.crm.contacts import SimplePublicObjectInputForCreate as ContactInput
+from hubspot.crm.objects.calls import AssociationSpec as CallSpec
+from hubspot.crm.objects.calls import PublicAssociationsForObject as CallLink
+from hubspot.crm.objects.calls import PublicObjectId as CallTarget
+from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallInput
+from hubspot.crm.objects.leads import AssociationSpec, PublicAssociationsForObject, PublicObjectId
+from hubspot.crm.objects.leads import SimplePublicObjectInputForCreate as LeadInput
 
 AT = "2026-12-01T08:00:00Z"
 STAGE = "hs_pipeline_stage"
@@ -42,8 +50,6 @@ ON = {"enabled": True}
 MOVES = {"moveOnOutreach": ON, "moveOnConnect": ON}
 CHOSEN = ["marketingqualifiedlead", "salesqualifiedlead"]
 AUTOMATED = "LEAD_AUTOMATION"
-
-
 IN_ATTEMPTING = {
     "filterGroups": [{"filters": [{"propertyName": STAGE, "operator": "EQ", "value": "attempting"}]}]
 }
@@ -352,10 +358,10 @@ def test_ld3_outreach_moves_new_to_attempting(rt: Runtime, object_type: str, pro
     lead_settings(rt, **MOVES)
     contact, lead = contact_with_lead(rt)
     target = {"lead": lead} if via == "lead" else {"contact": contact}
-    log_activity(rt, object_type, **target, **props)
+    activity = log_activity(rt, object_type, **target, **props)
     assert lead_stage(rt, lead) == "attempting"
     assert moves(rt, lead) == [("new", "API", None), ("attempting", AUTOMATED, "LD-3")]
-    assert history(rt, "leads", lead, STAGE)[0]["sourceId"] is not None
+    assert history(rt, "leads", lead, STAGE)[0]["sourceId"] == f"{object_type}:{activity}"
 
 
 def test_ld3_activity_of_a_contact_moves_only_its_open_leads(rt: Runtime):
@@ -389,6 +395,17 @@ def test_ld3_activity_before_the_lead_existed_does_not_move_it(rt: Runtime):
     contact = create(rt, "contacts", email="a@example.com")
     log_activity(rt, "emails", contact=contact, hs_email_direction="EMAIL")
     lead = create(rt, "leads", [to(contact, LEAD_TO_CONTACT)], hs_lead_name="late")
+    rt.settle()
+    assert lead_stage(rt, lead) == "new"
+
+
+def test_ld3_editing_an_old_activity_does_not_move_a_newer_lead(rt: Runtime):
+    lead_settings(rt, **MOVES)
+    contact = create(rt, "contacts", email="a@example.com")
+    email = log_activity(rt, "emails", contact=contact, hs_email_direction="EMAIL", hs_email_subject="Hi")
+    lead = create(rt, "leads", [to(contact, LEAD_TO_CONTACT)], hs_lead_name="late")
+    rt.settle()
+    patch(rt, "emails", email, hs_email_subject="Hi again")
     rt.settle()
     assert lead_stage(rt, lead) == "new"
 
@@ -759,6 +776,12 @@ def test_malformed_events_are_dead_lettered_with_a_reason_and_a_valid_one_in_the
     queue_event(rt, envelope("good", call_detail(lead)))
     rt.settle()
 
+    queue_batches = [
+        len(call.event["Records"])
+        for call in rt.invocations
+        if call.function == "EventsFunction" and "Records" in call.event
+    ]
+    assert queue_batches == [5]  # one batch: the bad messages did not hold up the good one
     assert automated_moves(rt, lead) == [("attempting", AUTOMATED, "LD-3")]
     assert len(calls(rt)) == 1
     letters = dead_letters(rt)
@@ -818,27 +841,16 @@ def _http(server: LocalServer, method: str, path: str, body: object = None) -> t
 
 
 def test_ld3_hubspot_client_lead_and_call_move_the_lead(server: LocalServer):
-    from hubspot import HubSpot
-    from hubspot.crm.objects.calls import AssociationSpec as CallSpec
-    from hubspot.crm.objects.calls import PublicAssociationsForObject as CallLink
-    from hubspot.crm.objects.calls import PublicObjectId as CallTarget
-    from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallInput
-    from hubspot.crm.objects.leads import AssociationSpec, PublicAssociationsForObject, PublicObjectId
-    from hubspot.crm.objects.leads import SimplePublicObjectInputForCreate as LeadInput
-
     assert _http(server, "PUT", "/settings/lead-automation", MOVES)[0] == 200
     client = HubSpot(access_token="local-admin", host=server.url)
-    status, contact = _http(
-        server, "POST", "/crm/v3/objects/contacts", {"properties": {"email": "h@example.com"}}
-    )
-    assert status == 201
+    contact = client.crm.contacts.basic_api.create(ContactInput(properties={"email": "h@example.com"}))
 
     lead = client.crm.objects.leads.basic_api.create(
         LeadInput(
             properties={"hs_lead_name": "Hub Spot", "hs_pipeline_stage": "new"},
             associations=[
                 PublicAssociationsForObject(
-                    to=PublicObjectId(id=contact["id"]),
+                    to=PublicObjectId(id=contact.id),
                     types=[
                         AssociationSpec(
                             association_category="HUBSPOT_DEFINED", association_type_id=LEAD_TO_CONTACT

@@ -87,7 +87,12 @@ def submit(form_id: str, values: Mapping[str, str | None]) -> Record:
         stage = values.get(PROPERTY) or form.defaultLifecycleStage
         stage = stage or lifecycle_settings.get().defaultStageOnCreate or ORDER[0]
         return records.create_record("contacts", {**given, PROPERTY: stage}, source=source)
-    changed = {name: value for name, value in given.items() if existing.properties.get(name) != value}
+    changed = {
+        name: value
+        for name, value in given.items()
+        if existing.properties.get(name) != value
+        and not (name == "email" and value and value.lower() == email.lower())
+    }
     if changed:
         existing = records.update_record("contacts", existing.id, changed, source=source)
     target = values.get(PROPERTY) or form.defaultLifecycleStage

@@ -111,6 +111,17 @@ def unexpected(error: Exception) -> Response:
     return Response(500, content_types.APPLICATION_JSON, {**body, "correlationId": correlation_id})
 
 
+def _json_body(event: dict[str, Any]) -> dict[str, Any]:
+    """Every body is JSON here: one sent with another content type (curl's form default) is read as
+    JSON rather than as a form, so it is checked like any other body."""
+    headers = event.get("headers") or {}
+    kind = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+    if event.get("body") and "json" not in kind.lower() and not event.get("isBase64Encoded"):
+        plain = {key: value for key, value in headers.items() if key.lower() != "content-type"}
+        return {**event, "headers": {**plain, "content-type": "application/json"}}
+    return event
+
+
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway (HTTP API, payload 2.0) event."""
-    return app.resolve(event, context)
+    return app.resolve(_json_body(event), context)

@@ -16,13 +16,18 @@ from crmflow.idempotency import persistence
 from crmflow.records.changes import from_images
 
 logger = Logger(service="crmflow")
+STREAM_RETENTION_SECONDS = 24 * 3600  # a stream record can be delivered again while the stream keeps it
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @logger.inject_lambda_context
 def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     settings = route.Settings.read()
-    config = IdempotencyConfig(event_key_jmespath="eventID", raise_on_no_idempotency_key=True)
+    config = IdempotencyConfig(
+        event_key_jmespath="eventID",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=STREAM_RETENTION_SECONDS,
+    )
     config.register_lambda_context(context)
 
     @idempotent_function(data_keyword_argument="record", config=config, persistence_store=persistence())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from crmflow.leads import rules as leads
 from crmflow.leads import settings as lead_settings
-from crmflow.leads.activities import ACTIVITY_TYPES
+from crmflow.leads.activities import ACTIVITY_TYPES, events_of
 from crmflow.lifecycle import rules as lifecycle
 from crmflow.lifecycle import settings as lifecycle_settings
 from crmflow.records.changes import AssociationChange, RecordChange
@@ -41,8 +41,17 @@ def on_record_change(change: RecordChange, settings: Settings) -> None:
     lifecycle.lc4_sync_when_company_stage_changes(change, settings.lifecycle)
     leads.ld1_lead_on_lifecycle_stage(change, settings.leads)
     leads.ld2_follow_up_on_disqualification(change, settings.leads)
-    if change.object_type in ACTIVITY_TYPES:
+    if change.object_type in ACTIVITY_TYPES and _counts_anew(change):
         leads.on_activity(change.object_type, change.live.id, settings.leads)
+
+
+def _counts_anew(change: RecordChange) -> bool:
+    """A new activity counts; an edited one only when the edit changes what it counts as (a call
+    whose outcome becomes connected), so editing an old email never moves a newer lead."""
+    if change.old is None or change.new is None:
+        return True
+    before = events_of(change.object_type, change.old.properties)
+    return events_of(change.object_type, change.new.properties) != before
 
 
 def on_association_change(change: AssociationChange, settings: Settings) -> None:

@@ -23,6 +23,8 @@ from crmflow.inbound.models import (
 from crmflow.records import service as records
 from crmflow.records.models import Source, SourceType
 
+REDELIVERY_SECONDS = 4 * 24 * 3600  # the events queue keeps a message 4 days; the bus retries for 24 h
+
 
 class InvalidEvent(Exception):
     """The event is malformed or names something that does not exist: retrying cannot help."""
@@ -74,7 +76,7 @@ def _once(event_id: str | None, context: LambdaContext | None, work: Callable[[]
     """Run ``work`` once per event id (a redelivered event answers the first run's result)."""
     if event_id is None:
         return work()
-    config = IdempotencyConfig(event_key_jmespath="id")
+    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=REDELIVERY_SECONDS)
     if context is not None:
         config.register_lambda_context(context)
 

@@ -34,10 +34,18 @@ def open_leads_of(contact_id: str) -> list[Record]:
     return [lead for lead in leads_of("contacts", contact_id) if is_open(lead)]
 
 
+def _ranks() -> dict[str, int]:
+    """Stage → place in the pipeline; the closed stages (qualified, disqualified) share the last place,
+    so going from one closed stage to another is not a move back, and reopening a lead is."""
+    stages = pipelines.get_pipeline("leads", PIPELINE).stages
+    last = max(stage.displayOrder for stage in stages)
+    return {s.id: last if s.metadata.get("isClosed") == "true" else s.displayOrder for s in stages}
+
+
 def moved_back_by_hand(lead: Record) -> bool:
     """LD-5: has anyone but lead automation ever moved this lead to an earlier stage? Read from the
     lead's own stage history, so it holds across restarts and needs no flag of its own."""
-    order = {stage.id: stage.displayOrder for stage in pipelines.get_pipeline("leads", PIPELINE).stages}
+    order = _ranks()
     entries = lead.history.get(STAGE) or []
     for before, after in pairwise(entries):
         if after.sourceType == SourceType.LEAD_AUTOMATION:

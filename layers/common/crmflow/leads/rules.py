@@ -52,7 +52,9 @@ def ld2_follow_up_on_disqualification(change: RecordChange, config: LeadAutomati
         return
     if change.value(REASON) not in rule.reasons:
         return
-    contacts = [link.toId for link in records.list_associations("leads", lead.id, "contacts")]
+    contacts = sorted(
+        (link.toId for link in records.list_associations("leads", lead.id, "contacts")), key=int
+    )
     contact = records.get_record("contacts", contacts[0]) if contacts else None
     if contact is None or any(
         other.properties.get(FOLLOW_UP_OF) == lead.id for other in leads_of("contacts", contact.id)
