@@ -9,7 +9,7 @@ history. Every check runs before anything is written, so a 400 stores nothing.
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -239,7 +239,8 @@ def _prepare_update(
     checked = properties.validate_properties(object_type, values, defs, system=system)
     checked = pipelines.apply_pipeline(object_type, current.properties, checked)
     merged = {**current.properties, **checked}
-    _check_required(object_type, merged)
+    if set(checked) & set(pipelines.PIPELINE_PROPERTIES.get(object_type, ())):
+        _check_required(object_type, merged)  # T-4: only when the record enters a stage
     _calculated(object_type, merged, checked)
     return checked
 
@@ -306,17 +307,37 @@ def _check_batch(inputs: Sequence[Any]) -> None:
         raise ValidationFailed(f"inputs: at most {MAX_BATCH} inputs per batch")
 
 
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+def _each_input(inputs: Sequence[T], prepare: Callable[[T], P]) -> list[P]:
+    """``prepare`` every input; one 400 naming every input that failed and why (nothing is written)."""
+    prepared, failed = [], []
+    for i, item in enumerate(inputs):
+        try:
+            prepared.append(prepare(item))
+        except ValidationFailed as error:
+            failed.append((i, error))
+    if failed:
+        raise ValidationFailed(
+            "; ".join(f"inputs[{i}]: {error.message}" for i, error in failed),
+            context={"inputs": [str(i) for i, _ in failed]},
+        )
+    return prepared
+
+
 def batch_create(object_type: str, inputs: Sequence[RecordCreate], source: Source = API) -> list[Record]:
     """Create every input, or nothing when one of them is invalid (400 naming its index)."""
     object_type = resolve_object_type(object_type)
     _check_batch(inputs)
-    prepared = []
-    for i, item in enumerate(inputs):
-        try:
-            prepared.append(_prepare_create(object_type, item.properties, system=False))
-            _association_pairs(object_type, "0", item.associations)
-        except ValidationFailed as error:
-            raise ValidationFailed(f"inputs[{i}]: {error.message}", context=error.context) from None
+    prepared = _each_input(
+        inputs,
+        lambda item: (
+            _association_pairs(object_type, "0", item.associations),
+            _prepare_create(object_type, item.properties, system=False),
+        )[1],
+    )
     created = []
     for checked, item in zip(prepared, inputs, strict=True):
         created.append(_insert(object_type, checked, item.associations, source))
@@ -349,12 +370,9 @@ def batch_update(
         raise NotFound(
             f"Could not find {object_type} with ids: {', '.join(missing)}", context={"ids": missing}
         )
-    prepared = []
-    for i, (record_id, values) in enumerate(inputs):
-        try:
-            prepared.append(_prepare_update(object_type, found[str(record_id)], values, system=False))
-        except ValidationFailed as error:
-            raise ValidationFailed(f"inputs[{i}]: {error.message}", context=error.context) from None
+    prepared = _each_input(
+        inputs, lambda item: _prepare_update(object_type, found[str(item[0])], item[1], system=False)
+    )
     updated = []
     for (record_id, _), checked in zip(inputs, prepared, strict=True):
         record = _write_update(object_type, found[str(record_id)], checked, source)
