@@ -207,6 +207,11 @@ def all_users() -> list[User]:
     return sorted((_load(User, item) for item in found), key=lambda user: int(user.id))
 
 
+def team_member_ids(team_id: str) -> list[str]:
+    """The ids of the users in a team, in id order (ROTATE_OWNER's pool for a team)."""
+    return [user.id for user in all_users() if team_id in user.teamIds]
+
+
 def update_user(user_id: str, data: UserUpdate) -> User:
     user = require_user(user_id)
     changes = data.model_dump(exclude_none=True)

@@ -11,6 +11,7 @@ import urllib.request
 from typing import Any
 
 from crmflow import clock, emails, settings
+from crmflow.access import users
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import goals, store
 from crmflow.engine.models import Event, Reason
@@ -141,7 +142,9 @@ def rotate_owner(ctx: Context) -> Outcome:
     hold = rules.owner_rotation_hold_until(ctx.state.objectType, clock.parse_iso(ctx.record.createdAt), sync)
     if hold is not None and ctx.now < hold:  # W-5
         return Outcome(None, hold, stay=True)
-    owners = ctx.action.ownerIds
+    owners = ctx.action.ownerIds or users.team_member_ids(ctx.action.teamId)
+    if not owners:
+        raise PermanentActionError(f"team {ctx.action.teamId} has no members to rotate among")
     turn = store.next_counter(ctx.workflow.id, f"rotate-{ctx.action.id}")
     owner = owners[turn % len(owners)]
     _update(ctx, {"hubspot_owner_id": owner})

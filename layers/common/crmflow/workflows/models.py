@@ -275,12 +275,21 @@ class SendEmailAction(_LinearAction):
 
 
 class RotateOwnerAction(_LinearAction):
+    """Round-robin over ``ownerIds``, or over the members of team ``teamId`` as they are when it runs."""
+
     type: Literal["ROTATE_OWNER"]
-    ownerIds: list[str] = Field(min_length=1)
+    ownerIds: list[str] = Field(default_factory=list)
+    teamId: str | None = None
 
     _coerce_owners = field_validator("ownerIds", mode="before")(
         lambda cls, v: [_coerce_str(o) for o in v] if isinstance(v, list) else v
     )
+
+    @model_validator(mode="after")
+    def _one_pool(self) -> "RotateOwnerAction":
+        if bool(self.ownerIds) == bool(self.teamId):
+            raise ValueError("ROTATE_OWNER takes either ownerIds (at least one) or teamId")
+        return self
 
 
 class WebhookAction(_LinearAction):

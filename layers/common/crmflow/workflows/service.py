@@ -1,11 +1,13 @@
 """Workflows: save with validation and revisions, turn on and off, enroll and unenroll by hand,
 and read enrollments, the log and statistics (SPEC section 8, ``/workflows``)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
 from crmflow import clock, emails, lists
+from crmflow.access import policy, users
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import goals, live_edits, suppression
 from crmflow.engine import store as engine_store
@@ -14,7 +16,12 @@ from crmflow.errors import Conflict, NotFound, ValidationFailed
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
 from crmflow.workflows import store
-from crmflow.workflows.models import WorkflowDefinition, check_email_states, check_whole_number_triggers
+from crmflow.workflows.models import (
+    RotateOwnerAction,
+    WorkflowDefinition,
+    check_email_states,
+    check_whole_number_triggers,
+)
 from crmflow.workflows.store import StoredWorkflow
 
 MAX_LIST = 100
@@ -37,6 +44,11 @@ def _check(definition: WorkflowDefinition) -> None:
         definition, emails.state_of
     )
     problems += lists.suppression_list_problems(str(definition.objectType), definition.suppressionListIds)
+    problems += [
+        f"actions[{i}].teamId: no team with id {action.teamId}"
+        for i, action in enumerate(definition.actions)
+        if isinstance(action, RotateOwnerAction) and action.teamId and users.get_team(action.teamId) is None
+    ]
     if problems:
         raise ValidationFailed("; ".join(problems))
 
@@ -144,8 +156,18 @@ def enroll_manually(workflow_id: str, record_id: str) -> dict[str, Any]:
     return enrollment.body()
 
 
+def _shown(workflow: StoredWorkflow) -> Callable[[str], bool]:
+    """Whether the caller may see a record of the workflow (T-5: a hidden ticket's enrollments and log
+    entries are not shown, as the ticket itself answers 404)."""
+    if records.visible(workflow.objectType) is policy.everything:
+        return lambda record_id: True
+    return lambda record_id: records.get_record(workflow.objectType, record_id) is not None
+
+
 def unenroll_manually(workflow_id: str, record_id: str) -> None:
     workflow = require(workflow_id)
+    if not _shown(workflow)(record_id):
+        raise NotFound(f"record {record_id} has no active enrollment in workflow {workflow_id}")
     enrollment = engine_store.get_enrollment(workflow_id, record_id)
     if enrollment is None or enrollment.status != Status.ACTIVE:
         raise NotFound(f"record {record_id} has no active enrollment in workflow {workflow_id}")
@@ -153,11 +175,13 @@ def unenroll_manually(workflow_id: str, record_id: str) -> None:
 
 
 def enrollments(workflow_id: str, status: Status | None, limit: int, after: str | None) -> dict[str, Any]:
-    require(workflow_id)
+    shown = _shown(require(workflow_id))
     results: list[dict[str, Any]] = []
     next_after: str | None = None
     for enrollment in engine_store.workflow_enrollments(workflow_id):
         if status is not None and enrollment.status != status:
+            continue
+        if not shown(enrollment.recordId):
             continue
         if after is not None and int(enrollment.recordId) <= int(after):
             continue
@@ -172,9 +196,11 @@ def enrollments(workflow_id: str, status: Status | None, limit: int, after: str 
 
 
 def log(workflow_id: str, record_id: str | None, limit: int, after: str | None) -> dict[str, Any]:
-    require(workflow_id)
+    shown = _shown(require(workflow_id))
+    if record_id is not None and not shown(record_id):
+        raise NotFound(f"recordId: record {record_id} does not exist")
     entries, next_after = engine_store.read_log(workflow_id, record_id, limit, after)
-    answer: dict[str, Any] = {"results": entries}
+    answer: dict[str, Any] = {"results": [entry for entry in entries if shown(entry["recordId"])]}
     if next_after:
         answer["paging"] = {"next": {"after": next_after}}
     return answer
@@ -193,7 +219,7 @@ class Stats(BaseModel):
 def stats(workflow_id: str) -> Stats:
     """L-3, counted from the enrollment and history items (one partition query), so the figures
     cannot drift from the enrollments however often an event is delivered."""
-    require(workflow_id)
+    shown = _shown(require(workflow_id))
     now = clock.now()
     counts = {"enrolled": 0, "COMPLETED": 0, "UNENROLLED": 0, "active": 0}
     waiting: dict[str, int] = {}
@@ -215,7 +241,7 @@ def stats(workflow_id: str) -> Stats:
             waiting[action_id] = waiting.get(action_id, 0) + 1
             until = item.get("waitingUntil")
             entries = time_left.setdefault(action_id, [])
-            if until and len(entries) < MAX_LIST:
+            if until and len(entries) < MAX_LIST and shown(item["recordId"]):
                 left = max(0, int((clock.parse_iso(until) - now).total_seconds()))
                 entries.append({"recordId": item["recordId"], "waitingUntil": until, "secondsLeft": left})
     emailed, met = counters.get("emailed", 0), counters.get("goalMet", 0)

@@ -101,6 +101,7 @@ class Account:
     workflow: Callable[[str], StoredWorkflow | None] = lambda workflow_id: None  # ENROLL_IN_WORKFLOW
     rotation_turn: Callable[[str], int] = lambda action_id: 0  # ROTATE_OWNER's counter, read only
     suppressed: Callable[[Record], bool] = lambda record: False  # E-6: on a suppression list
+    team_members: Callable[[str], list[str]] = lambda team_id: []  # ROTATE_OWNER over a team
 
 
 @dataclass
@@ -299,7 +300,9 @@ class _Player:
         hold = rules.owner_rotation_hold_until(object_type, created, self.account.owner_sync)  # W-5
         if hold is not None and now < hold:
             return _Result(None, hold, hold=True)
-        owners = action.ownerIds
+        owners = action.ownerIds or self.account.team_members(action.teamId)
+        if not owners:
+            raise _Failed(f"team {action.teamId} has no members to rotate among")
         owner = owners[self.account.rotation_turn(action.id) % len(owners)]
         self._update({"hubspot_owner_id": owner}, now)
         return _Result(action.next, detail={"ownerId": owner})

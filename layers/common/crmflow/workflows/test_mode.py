@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from crmflow import clock, emails, settings
+from crmflow.access import users
 from crmflow.engine import store as engine_store
 from crmflow.engine import suppression
 from crmflow.errors import NotFound
@@ -46,5 +47,6 @@ def run(workflow_id: str, record_id: str, days: int) -> SimulatedPath:
         workflow=workflows.get,
         rotation_turn=lambda action_id: engine_store.read_counter(workflow.id, f"rotate-{action_id}"),
         suppressed=lambda current: suppression.blocks_enrollment(workflow, current),
+        team_members=users.team_member_ids,
     )
     return simulate(workflow, record, clock.now(), days, account, enabled=True)
