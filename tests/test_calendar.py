@@ -11,11 +11,12 @@ from crmflow.workflows.calendar import (
     Calendar,
     Reason,
     add_delay,
+    delay_end,
     delay_until,
     next_allowed_run,
     next_allowed_run_with_reason,
 )
-from crmflow.workflows.models import DelayUntilAction, WorkflowDefinition
+from crmflow.workflows.models import DelaySpec, DelayUntilAction, WorkflowDefinition
 from pydantic import ValidationError
 
 WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI"]
@@ -287,3 +288,39 @@ def test_delay_until_weekday_across_dst():
     # fall back: Sunday 2026-10-25 09:00 CET
     fall = utc("2026-10-23T12:00")
     assert delay_until(fall, until(weekdays=["SUN"], time="09:00"), {}, OSLO) == utc("2026-10-25T08:00")
+
+
+# ---------------------------------------------------------------- business-hours delays
+BUSINESS_4H = DelaySpec(hours=4, businessHours=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-12-01T08:00:00Z", "2026-12-01T12:00:00Z"),  # Tue 09:00 Oslo: inside one day
+        ("2026-12-04T14:00:00Z", "2026-12-07T10:00:00Z"),  # Fri 15:00: 2 h Friday, 2 h Monday
+        ("2026-12-05T10:00:00Z", "2026-12-07T12:00:00Z"),  # Saturday: from Monday 09:00
+        ("2026-12-01T20:00:00Z", "2026-12-02T12:00:00Z"),  # Tue 21:00: from Wednesday 09:00
+    ],
+)
+def test_business_hours_delay_counts_only_time_inside_the_windows(start: str, end: str) -> None:
+    assert delay_end(utc(start), BUSINESS_4H, cal(windows=[OFFICE])) == utc(end)
+
+
+def test_business_hours_delay_skips_pause_dates() -> None:
+    # Thu 2026-12-24 15:00 Oslo, the 25th paused: 2 h on Thursday, then Monday the 28th (26th-27th weekend)
+    calendar = cal(pause=["2026-12-25"], windows=[OFFICE])
+    assert delay_end(utc("2026-12-24T14:00:00Z"), BUSINESS_4H, calendar) == utc("2026-12-28T10:00:00Z")
+
+
+def test_business_hours_without_windows_is_elapsed_time_except_pause_dates() -> None:
+    spec = DelaySpec(hours=30, businessHours=True)
+    assert delay_end(utc("2026-12-01T08:00:00Z"), spec, cal()) == utc("2026-12-02T14:00:00Z")
+    # Tue 09:00 Oslo, Wednesday paused: 15 h on Tuesday, 15 h on Thursday from midnight
+    paused = cal(pause=["2026-12-02"])
+    assert delay_end(utc("2026-12-01T08:00:00Z"), spec, paused) == utc("2026-12-03T14:00:00Z")
+
+
+def test_plain_delay_is_elapsed_time_through_windows() -> None:
+    spec = DelaySpec(hours=4)
+    assert delay_end(utc("2026-12-04T14:00:00Z"), spec, cal(windows=[OFFICE])) == utc("2026-12-04T18:00:00Z")

@@ -22,14 +22,14 @@ from crmflow.records import service as records
 from crmflow.records.models import Source, SourceType
 from crmflow.workflows import rules
 from crmflow.workflows import store as workflows
-from crmflow.workflows.calendar import Calendar, add_delay, delay_until
+from crmflow.workflows.calendar import Calendar, delay_end, delay_until
 
 
 def delay(ctx: Context) -> Outcome:
     spec = ctx.action.delay
     # counted from when the record reached the delay: a start drained late from the starter
     # queue keeps its enrollment time (E-7)
-    wake = add_delay(ctx.due, spec.days, spec.hours, spec.minutes)
+    wake = delay_end(ctx.due, spec, Calendar.from_definition(ctx.workflow.definition))
     return Outcome(ctx.action.next, wake, Event.DELAY_STARTED, detail={"until": clock.iso(wake)})
 
 

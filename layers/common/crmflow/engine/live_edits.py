@@ -22,7 +22,7 @@ from crmflow.engine import store
 from crmflow.engine.models import Enrollment, Status, StepState
 from crmflow.records import service as records
 from crmflow.workflows import store as workflows
-from crmflow.workflows.calendar import Calendar, add_delay, delay_until
+from crmflow.workflows.calendar import Calendar, delay_end, delay_until
 from crmflow.workflows.models import DelayAction, DelayUntilAction, WorkflowDefinition
 from crmflow.workflows.store import StoredWorkflow
 
@@ -78,7 +78,7 @@ def new_wake(workflow: StoredWorkflow, state: StepState, record_properties: dict
     started = clock.parse_iso(state.delayStartedAt) if state.delayStartedAt else now
     if isinstance(delay, DelayAction):
         spec = delay.delay
-        wake = add_delay(started, spec.days, spec.hours, spec.minutes)  # W-13
+        wake = delay_end(started, spec, Calendar.from_definition(workflow.definition))  # W-13
     elif isinstance(delay, DelayUntilAction):
         wake = delay_until(started, delay, record_properties, Calendar.from_definition(workflow.definition))
     else:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from crmflow.filters import is_date_only, parse_instant
-from crmflow.workflows.models import DelayUntilAction, TimeWindow, WorkflowDefinition, minutes_of
+from crmflow.workflows.models import DelaySpec, DelayUntilAction, TimeWindow, WorkflowDefinition, minutes_of
 
 # How far ahead to look for an opening before deciding there is none (pause dates are finite, so
 # only a calendar that pauses every day a window is open for this long has no opening).
@@ -192,6 +192,39 @@ def next_allowed_run(at: datetime, cal: Calendar) -> datetime:
 def add_delay(at: datetime, days: int = 0, hours: int = 0, minutes: int = 0) -> datetime:
     """A fixed DELAY: elapsed time, a day being 24 hours (not "same time tomorrow" across DST)."""
     return _utc(at) + timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def delay_end(at: datetime, spec: DelaySpec, cal: Calendar) -> datetime:
+    """When a DELAY that starts at ``at`` ends: elapsed time, or with ``businessHours`` only the time
+    inside the workflow's execution windows on days that are not pause dates (4 business hours from
+    Friday 15:00 with Mon-Fri 09-17 windows end Monday 11:00)."""
+    if not spec.businessHours:
+        return add_delay(at, spec.days, spec.hours, spec.minutes)
+    remaining = timedelta(days=spec.days, hours=spec.hours, minutes=spec.minutes)
+    moment = _utc(at)
+    while True:
+        moment = next_allowed_run(moment, cal)
+        closes = _window_close(moment, cal)
+        if closes is None or moment + remaining <= closes:
+            return moment + remaining
+        remaining -= closes - moment
+        moment = closes
+
+
+def _window_close(at: datetime, cal: Calendar) -> datetime | None:
+    """When the allowed stretch containing ``at`` ends: the close of its window; without windows the
+    next local midnight when pause dates exist (checked day by day); ``None`` when it never ends."""
+    day = cal.local(at).date()
+    if not cal.timeWindows:
+        return cal.resolve(day + timedelta(days=1), time(0, 0)) if cal.pauseDates else None
+    ends = []
+    for w in cal.timeWindows:
+        if day.weekday() in {d.number for d in w.days}:
+            end_offset, end_wall = _wall(w.end_minutes)
+            closes = cal.resolve(day + timedelta(days=end_offset), end_wall)
+            if cal.resolve(day, _wall(w.start_minutes)[1]) <= at < closes:
+                ends.append(closes)
+    return min(ends) if ends else None
 
 
 def delay_until(

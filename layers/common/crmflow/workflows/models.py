@@ -188,6 +188,10 @@ class DelaySpec(_Model):
     days: int = Field(default=0, ge=0)
     hours: int = Field(default=0, ge=0)
     minutes: int = Field(default=0, ge=0)
+    businessHours: bool = Field(
+        default=False,
+        description="Count only time inside the workflow timeWindows, skipping pause dates",
+    )
 
 
 class DelayAction(_LinearAction):

@@ -38,7 +38,7 @@ from crmflow.engine.models import Event, Reason
 from crmflow.errors import ApiError
 from crmflow.records.models import Record
 from crmflow.workflows import rules
-from crmflow.workflows.calendar import Calendar, add_delay, delay_until, next_allowed_run_with_reason
+from crmflow.workflows.calendar import Calendar, delay_end, delay_until, next_allowed_run_with_reason
 from crmflow.workflows.models import Action, DelayAction, DelayUntilAction, IfThenAction
 from crmflow.workflows.store import StoredWorkflow
 
@@ -254,7 +254,7 @@ class _Player:
     def _execute(self, action: Action, now: datetime) -> _Result:
         if isinstance(action, DelayAction):
             spec = action.delay
-            wake = add_delay(now, spec.days, spec.hours, spec.minutes)
+            wake = delay_end(now, spec, self.calendar)
             return _Result(action.next, wake, Event.DELAY_STARTED, detail=_until(wake))
         if isinstance(action, DelayUntilAction):
             prop = action.untilProperty
