@@ -190,6 +190,7 @@ class DelaySpec(_Model):
     minutes: int = Field(default=0, ge=0)
     businessHours: bool = Field(
         default=False,
+        exclude_if=lambda value: not value,  # a plain delay reads back as it was written
         description="Count only time inside the workflow timeWindows, skipping pause dates",
     )
 
