@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from crmflow_local import demo_automation as automation
+from crmflow_local.demo_tickets import SupportDesk
 from crmflow_local.runtime import Runtime
 
 COMPANIES = [
@@ -161,6 +162,8 @@ def run_demo(start: str, out: TextIO) -> int:
     began = time.perf_counter()
     with Runtime(start=start) as rt:
         form_id = automation.configure(rt)
+        desk = SupportDesk(rt)
+        desk.configure()
         account = build_account(rt)
         rt.settle()
         workflow_id = account["workflow"]["id"]
@@ -176,6 +179,7 @@ def run_demo(start: str, out: TextIO) -> int:
         for day in range(1, 8):
             rt.advance("P1D")
             automation.on_day(rt, day, form_id)
+            desk.on_day(day)
             if day == 2:  # a lead arriving on Thursday reaches its email on Saturday: it waits for Monday
                 late = {
                     "firstname": "Mia",
@@ -221,5 +225,6 @@ def run_demo(start: str, out: TextIO) -> int:
             f"for {executed} steps ({transitions / max(executed, 1):.2f} per step)\n"
         )
         automation.report(rt, out)
+        desk.report(out)
         out.write(f"\n  done in {time.perf_counter() - began:.1f}s wall time\n")
     return 0

@@ -145,7 +145,7 @@ def _check_required(object_type: str, merged: Mapping[str, str | None]) -> None:
     missing = [name for name in stage.requiredProperties if not merged.get(name)]
     if missing:
         raise ValidationFailed(
-            f"Stage {stage.id} requires properties without values: {', '.join(missing)}",
+            f"Stage {stage.label!r} ({stage.id}) requires values for: {', '.join(missing)} (T-4)",
             context={"propertyName": missing},
         )
 
