@@ -207,7 +207,7 @@ def run_demo(start: str, out: TextIO) -> int:
             for contact in rt.api("GET", "/crm/v3/objects/contacts", query={"limit": "100"}).json["results"]
         )
         out.write(f"\n  nurture tracks set: {dict((k or 'none', v) for k, v in tracks.items())}\n")
-        executions = rt.executions()
+        executions = [e for e in rt.executions() if e["name"].startswith(f"wf{workflow_id}-")]
         transitions = sum(
             1
             for e in executions
