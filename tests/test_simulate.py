@@ -1,12 +1,12 @@
-"""Test mode's simulation (``crmflow.workflows.simulate``) as a pure function: no moto, no clock."""
+"""Test mode's simulation (``crmflow.workflow_admin.simulate``) as a pure function: no moto, no clock."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from crmflow.records.models import Record
+from crmflow.workflow_admin.simulate import Account, simulate
 from crmflow.workflows.models import WorkflowDefinition
-from crmflow.workflows.simulate import Account, simulate
 from crmflow.workflows.store import StoredWorkflow
 from engine_support import chain
 

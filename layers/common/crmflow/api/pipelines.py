@@ -27,7 +27,7 @@ def _visible(object_type: str, pipeline_id: str) -> pipelines.Pipeline:
 
 def _body(pipeline: pipelines.Pipeline) -> dict[str, Any]:
     body = pipeline.model_dump(exclude={"stages"})
-    body["stages"] = [edits.stage_payload(s) for s in pipeline.stages if not s.archived]
+    body["stages"] = [edits.stage_payload(s) for s in pipeline.live_stages()]
     return body
 
 

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field
 
-from crmflow.workflows import test_mode
-from crmflow.workflows.simulate import MAX_DAYS
+from crmflow.workflow_admin import test_mode
+from crmflow.workflow_admin.simulate import MAX_DAYS
 
 router = APIGatewayHttpRouter()
 

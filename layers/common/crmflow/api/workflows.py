@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
 from crmflow.engine.models import Status
-from crmflow.workflows import explain, service, store
+from crmflow.workflow_admin import explain, service
+from crmflow.workflows import store
 from crmflow.workflows.models import WorkflowDefinition
 
 router = APIGatewayHttpRouter()

@@ -62,7 +62,7 @@ def create_lead(contact: Record, lead_type: str, source: Source, **extra: str) -
     values = {
         "hs_lead_name": name or f"Contact {contact.id}",
         PIPELINE_PROPERTY: PIPELINE,
-        STAGE: pipelines.get_pipeline("leads", PIPELINE).stages[0].id,
+        STAGE: pipelines.get_pipeline("leads", PIPELINE).live_stages()[0].id,
         "hs_lead_type": lead_type,
         **extra,
     }

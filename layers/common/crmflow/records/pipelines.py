@@ -55,6 +55,10 @@ class Pipeline(BaseModel):
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id and not s.archived), None)
 
+    def live_stages(self) -> list[Stage]:
+        """The stages that are not deleted, in display order (the first is where new records go)."""
+        return sorted((s for s in self.stages if not s.archived), key=lambda s: s.displayOrder)
+
 
 def _deal_stage(order: int, stage_id: str, label: str, probability: str, closed: bool = False) -> Stage:
     return Stage(
@@ -171,13 +175,14 @@ def apply_pipeline(
     result = dict(changes)
     pipeline_id = changes.get(pipeline_prop, current.get(pipeline_prop))
     stage_id = changes.get(stage_prop, current.get(stage_prop))
+    default = next((p for p in pipelines if p.id == DEFAULT_PIPELINES[object_type][0].id), pipelines[0])
     if pipeline_id is None and stage_id is not None:
         # A stage without a pipeline: the pipeline that has that stage, the default first.
-        owner = next((p for p in pipelines if p.stage(stage_id)), None)
-        pipeline_id = owner.id if owner else pipelines[0].id
+        owner = next((p for p in [default, *pipelines] if p.stage(stage_id)), None)
+        pipeline_id = owner.id if owner else default.id
         result[pipeline_prop] = pipeline_id
     elif pipeline_id is None:
-        pipeline_id = pipelines[0].id
+        pipeline_id = default.id
         result[pipeline_prop] = pipeline_id
     pipeline = next((p for p in pipelines if p.id == pipeline_id), None)
     if pipeline is None:
@@ -186,7 +191,7 @@ def apply_pipeline(
             context={"propertyName": [pipeline_prop]},
         )
     if stage_id is None:
-        stage_id = pipeline.stages[0].id
+        stage_id = pipeline.live_stages()[0].id
         result[stage_prop] = stage_id
     if pipeline.stage(stage_id) is None:
         raise ValidationFailed(

@@ -1,5 +1,5 @@
 """Per-action rules of SPEC section 3, each in one pure function, for the action executors
-(``crmflow.engine.actions``), the test mode (``crmflow.workflows.simulate``) and the explainer.
+(``crmflow.engine.actions``), the test mode (``crmflow.workflow_admin.simulate``) and the explainer.
 
 Nothing here reads or writes a store: callers pass in what the rule needs.
 """

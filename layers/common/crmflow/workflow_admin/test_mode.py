@@ -1,7 +1,7 @@
 """``POST /workflows/{id}/test``: read what test mode needs (read-only), then play it.
 
 Everything is read before the simulation starts or through read-only lookups; nothing is written,
-sent or called (see :mod:`crmflow.workflows.simulate`).
+sent or called (see :mod:`crmflow.workflow_admin.simulate`).
 """
 
 from collections.abc import Mapping
@@ -15,9 +15,9 @@ from crmflow.errors import NotFound
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
 from crmflow.records.models import Record
-from crmflow.workflows import service
+from crmflow.workflow_admin import service
+from crmflow.workflow_admin.simulate import Account, SimulatedPath, simulate
 from crmflow.workflows import store as workflows
-from crmflow.workflows.simulate import Account, SimulatedPath, simulate
 
 
 def run(workflow_id: str, record_id: str, days: int) -> SimulatedPath:
