@@ -13,7 +13,7 @@ Config table
 Every check runs before anything is written, so a 400 stores nothing.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from itertools import islice
 from typing import Any
@@ -21,11 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crmflow import clock
+from crmflow.access import policy
 from crmflow.config import get_settings
 from crmflow.dynamo import db, deserialize, query, serialize
 from crmflow.errors import Conflict, NotFound, ValidationFailed
 from crmflow.filters import FilterGroup, GroupExplanation, count_filters, explain, matches
 from crmflow.records import properties as property_defs
+from crmflow.records import service as records
 from crmflow.records import store as record_store
 from crmflow.records.models import OBJECT_TYPE_IDS, Record, resolve_object_type
 from crmflow.workflows import store as workflows
@@ -250,15 +252,18 @@ def memberships(list_id: str, limit: int, after: str | None) -> dict[str, Any]:
         }
         if after:
             kwargs["ExpressionAttributeValues"][":after"] = {"S": after.zfill(12)}
+        shown = _shown_ids(crm_list.objectType)
         found = [
             {"recordId": item["recordId"], "membershipTimestamp": item["addedAt"]}
-            for item in islice(query(_table(), **kwargs), limit + 1)
+            for item in islice((i for i in query(_table(), **kwargs) if shown(i["recordId"])), limit + 1)
         ]
     else:
         types = property_types(crm_list.objectType)
         members = (
             record
-            for record in record_store.scan_type(crm_list.objectType, after=after)
+            for record in filter(
+                records.visible(crm_list.objectType), record_store.scan_type(crm_list.objectType, after=after)
+            )
             if matches(crm_list.filterGroups, record.properties, types)
         )
         found = [
@@ -280,9 +285,20 @@ def _manual(list_id: str) -> CrmList:
     return crm_list
 
 
+def _shown_ids(object_type: str) -> Callable[[str], bool]:
+    """T-5: a member the caller may not see is not shown (a hidden ticket is as good as missing)."""
+    seen = records.visible(object_type)
+    if seen is policy.everything:
+        return lambda record_id: True
+    return lambda record_id: records.get_record(object_type, record_id) is not None
+
+
 def _missing(object_type: str, record_ids: Iterable[str]) -> list[str]:
+    """The ids among ``record_ids`` of no live record the caller may see."""
     wanted = list(dict.fromkeys(record_ids))
-    live = {rid for rid, record in record_store.get_many(object_type, wanted).items() if not record.archived}
+    seen = records.visible(object_type)
+    found = record_store.get_many(object_type, wanted).items()
+    live = {rid for rid, record in found if not record.archived and seen(record)}
     return [rid for rid in wanted if rid not in live]
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from crmflow import settings
+from crmflow.access.principal import require_super_admin
 from crmflow.leads import settings as lead_settings
 from crmflow.lifecycle import settings as lifecycle_settings
 
@@ -18,6 +19,7 @@ def get_ownership() -> dict[str, Any]:
 
 @router.put("/settings/ownership")
 def put_ownership(body: settings.Ownership) -> dict[str, Any]:
+    require_super_admin()
     settings.write("ownership", body)
     return body.model_dump()
 
@@ -29,6 +31,7 @@ def get_lifecycle() -> dict[str, Any]:
 
 @router.put("/settings/lifecycle")
 def put_lifecycle(body: lifecycle_settings.LifecycleSettings) -> dict[str, Any]:
+    require_super_admin()
     return lifecycle_settings.put(body).model_dump()
 
 
@@ -39,4 +42,5 @@ def get_lead_automation() -> dict[str, Any]:
 
 @router.put("/settings/lead-automation")
 def put_lead_automation(body: lead_settings.LeadAutomationSettings) -> dict[str, Any]:
+    require_super_admin()
     return lead_settings.put(body).model_dump()

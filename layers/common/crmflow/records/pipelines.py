@@ -172,6 +172,11 @@ def apply_pipeline(
     if pipeline_prop not in changes and stage_prop not in changes and current:
         return dict(changes)
     pipelines = pipelines if pipelines is not None else list_pipelines(object_type)
+    if not pipelines:
+        raise ValidationFailed(
+            f"{pipeline_prop}: no pipeline of {object_type} is open to you",
+            context={"propertyName": [pipeline_prop]},
+        )
     result = dict(changes)
     pipeline_id = changes.get(pipeline_prop, current.get(pipeline_prop))
     stage_id = changes.get(stage_prop, current.get(stage_prop))

@@ -150,12 +150,27 @@ def _check_required(object_type: str, merged: Mapping[str, str | None]) -> None:
         )
 
 
+def _pipelines_for_caller(
+    object_type: str, changes: Mapping[str, str | None]
+) -> list[pipelines.Pipeline] | None:
+    """The pipelines a write may put a record in: those the caller may see (a hidden pipeline is as
+    unknown as a missing one); ``None`` (all) when nothing restricts the caller or the write."""
+    if not pipelines.has_pipelines(object_type) or not set(changes) & set(
+        pipelines.PIPELINE_PROPERTIES[object_type]
+    ):
+        return None
+    who = principal.current()
+    if who.unrestricted:
+        return None
+    return [p for p in pipelines.list_pipelines(object_type) if policy.may_see_pipeline(who, object_type, p)]
+
+
 def _prepare_create(
     object_type: str, values: Mapping[str, str | None], *, system: bool
 ) -> dict[str, str | None]:
     defs = properties.definitions(object_type)
     checked = properties.validate_properties(object_type, values, defs, system=system)
-    checked = pipelines.apply_pipeline(object_type, {}, checked)
+    checked = pipelines.apply_pipeline(object_type, {}, checked, _pipelines_for_caller(object_type, checked))
     _check_required(object_type, checked)
     return checked
 
@@ -237,7 +252,9 @@ def _prepare_update(
 ) -> dict[str, str | None]:
     defs = properties.definitions(object_type)
     checked = properties.validate_properties(object_type, values, defs, system=system)
-    checked = pipelines.apply_pipeline(object_type, current.properties, checked)
+    checked = pipelines.apply_pipeline(
+        object_type, current.properties, checked, _pipelines_for_caller(object_type, checked)
+    )
     merged = {**current.properties, **checked}
     if set(checked) & set(pipelines.PIPELINE_PROPERTIES.get(object_type, ())):
         _check_required(object_type, merged)  # T-4: only when the record enters a stage
@@ -440,5 +457,7 @@ def list_associations(from_type: str, record_id: str, to_type: str) -> list[Asso
 def remove_association(from_type: str, from_id: str, to_type: str, to_id: str) -> None:
     """Remove every association type between two records (both directions); no-op when there is none."""
     from_type, to_type = resolve_object_type(from_type), resolve_object_type(to_type)
+    _require_live(from_type, str(from_id))
+    _require_live(to_type, str(to_id))
     if store.get_association(from_type, str(from_id), to_type, str(to_id)) is not None:
         store.delete_associations([(from_type, str(from_id), to_type, str(to_id))])
