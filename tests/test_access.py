@@ -355,6 +355,9 @@ def test_t5_access_matrix_holds_on_every_ticket_route(rt: Runtime, access: str, 
     assert shown(unenrolled, 204) == expected
     admin_enrollments = ok(rt.api("GET", f"{wf}/enrollments", query={"status": "ACTIVE"}))["results"]
     assert {e["recordId"] for e in admin_enrollments} == set(hidden)
+    # retrying: a visible enrollment answers for itself (409: not FAILED), a hidden one is 404
+    retried = statuses(ids, lambda t: call("POST", f"{wf}/enrollments/{t}/retry"))
+    assert shown(retried, 409) == expected
 
     # ---- delete one, batch archive: hidden tickets are untouched (204 as for an unknown id)
     assert call("DELETE", f"/crm/v3/objects/tickets/{UNKNOWN}").status == 204
@@ -530,6 +533,7 @@ TICKET_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/workflows/{workflow_id}/enrollments"): "matrix",
     ("POST", "/workflows/{workflow_id}/enrollments"): "matrix: hidden is 404",
     ("DELETE", "/workflows/{workflow_id}/enrollments/{record_id}"): "matrix: hidden is 404",
+    ("POST", "/workflows/{workflow_id}/enrollments/{record_id}/retry"): "matrix: hidden is 404",
     ("GET", "/workflows/{workflow_id}/log"): "matrix: entries, ?recordId=hidden is 404",
     ("GET", "/workflows/{workflow_id}/stats"): "matrix: timeLeft",
     ("GET", "/workflows/{workflow_id}/explain/{record_id}"): "matrix: hidden is 404",
@@ -891,3 +895,19 @@ def test_settings_writes_are_for_super_admins_only(rt: Runtime) -> None:
         answer = call("PUT", path, body)
         assert answer.status == 403, (path, answer.body)
         assert ok(call("GET", path)) == before  # reading stays open
+
+
+def test_workflow_editing_is_for_super_admins_only(rt: Runtime) -> None:
+    """Workflow actions run as the system and see every ticket: only super admins write workflows."""
+    agent, *_ = small_account(rt)
+    call = as_user(rt, agent["token"])
+    definition = workflow({"type": "SET_PROPERTY", "property": "subject", "value": "x"}, objectType="tickets")
+    assert call("POST", "/workflows", definition).status == 403
+    workflow_id = str(ok(rt.api("POST", "/workflows", definition), 201)["id"])
+    current = ok(call("GET", f"/workflows/{workflow_id}"))  # reading stays open
+    body = {k: v for k, v in current.items() if k not in ("id", "enabled", "createdAt", "updatedAt")}
+    assert call("PUT", f"/workflows/{workflow_id}", body).status == 403
+    assert call("POST", f"/workflows/{workflow_id}/enable", {"enrollExisting": False}).status == 403
+    assert call("POST", f"/workflows/{workflow_id}/disable").status == 403
+    assert call("DELETE", f"/workflows/{workflow_id}").status == 403
+    assert ok(rt.api("GET", f"/workflows/{workflow_id}"))["enabled"] is False

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
+from crmflow.access.principal import require_super_admin
 from crmflow.engine.models import Status
 from crmflow.workflow_admin import explain, service
 from crmflow.workflows import store
@@ -24,6 +25,7 @@ class EnrollBody(BaseModel):
 
 @router.post("/workflows")
 def create_workflow(definition: WorkflowDefinition) -> tuple[dict[str, Any], int]:
+    require_super_admin()  # workflow actions run as the system and see every record
     return service.create(definition).body(), 201
 
 
@@ -55,28 +57,38 @@ def get_revision(workflow_id: str, revision: int) -> dict[str, Any]:
 
 @router.put("/workflows/<workflow_id>")
 def update_workflow(workflow_id: str, body: service.WorkflowUpdate) -> dict[str, Any]:
+    require_super_admin()  # workflow actions run as the system and see every record
     return service.update(workflow_id, body).body()
 
 
 @router.delete("/workflows/<workflow_id>")
 def delete_workflow(workflow_id: str) -> tuple[None, int]:
+    require_super_admin()  # workflow actions run as the system and see every record
     service.delete(workflow_id)
     return None, 204
 
 
 @router.post("/workflows/<workflow_id>/enable")
 def enable_workflow(workflow_id: str, body: EnableBody | None = None) -> dict[str, Any]:
+    require_super_admin()  # workflow actions run as the system and see every record
     return service.enable(workflow_id, (body or EnableBody()).enrollExisting).body()
 
 
 @router.post("/workflows/<workflow_id>/disable")
 def disable_workflow(workflow_id: str) -> dict[str, Any]:
+    require_super_admin()  # workflow actions run as the system and see every record
     return service.disable(workflow_id).body()
 
 
 @router.post("/workflows/<workflow_id>/enrollments")
 def enroll_record(workflow_id: str, body: EnrollBody) -> tuple[dict[str, Any], int]:
     return service.enroll_manually(workflow_id, body.recordId), 201
+
+
+@router.post("/workflows/<workflow_id>/enrollments/<record_id>/retry")
+def retry_enrollment(workflow_id: str, record_id: str) -> dict[str, Any]:
+    """Resume a FAILED enrollment from its failed step (the steps before it do not run again)."""
+    return service.retry_failed(workflow_id, record_id)
 
 
 @router.delete("/workflows/<workflow_id>/enrollments/<record_id>")
