@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
 
         with Runtime(start=args.start) as runtime:
             server = LocalServer(runtime, args.host, args.port)
-            sys.stdout.write(f"crmflow serving on {server.url} (token: local-admin, clock {args.start})\n")
+            sys.stdout.write(
+                f"crmflow serving on {server.url} (token: local-admin, clock {args.start})\n"
+                f"the /_local/* routes take the same token: curl -H 'Authorization: Bearer local-admin' "
+                f"{server.url}/_local/clock\n"
+            )
             sys.stdout.flush()
             try:
                 server.serve_forever()
