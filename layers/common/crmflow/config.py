@@ -25,6 +25,14 @@ class Settings(BaseModel):
     local_tokens: bool = Field(default=False, alias="CRMFLOW_LOCAL_TOKENS")
     idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
     events_dead_letter_queue_url: str | None = Field(default=None, alias="EVENTS_DEAD_LETTER_QUEUE_URL")
+    # WEBHOOK safety (crmflow.outbound): private targets a deployment really needs, as comma-separated
+    # CIDRs or host names. Empty means none on AWS, and 127.0.0.1/32 on the embedded runtime
+    # (``local_tokens``), so local test servers answer while 10/8, 169.254.169.254... stay blocked.
+    webhook_allowed_private: str = Field(default="", alias="WEBHOOK_ALLOWED_PRIVATE")
+    # plain http targets; unset means false on AWS and true on the embedded runtime (``local_tokens``)
+    webhook_allow_http: bool | None = Field(default=None, alias="WEBHOOK_ALLOW_HTTP")
+    # webhook calls per workflow per minute; more wait for the next minute (0: no limit)
+    webhook_rate_per_minute: int = Field(default=60, ge=0, alias="WEBHOOK_RATE_PER_MINUTE")
 
 
 @cache

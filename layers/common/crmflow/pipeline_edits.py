@@ -204,6 +204,10 @@ def set_access(object_type: str, pipeline_id: str, access: PipelineAccess | None
 
     object_type = _editable(object_type)
     current = pipelines.get_pipeline(object_type, pipeline_id)
+    if object_type != "tickets":
+        raise ValidationFailed(
+            f"access: access lists apply to ticket pipelines; {object_type} are not restricted"
+        )
     if access is not None:
         unknown_users = [u for u in access.userIds if users.get_user(u) is None]
         unknown_teams = [t for t in access.teamIds if users.get_team(t) is None]
@@ -265,6 +269,8 @@ def delete_stage(object_type: str, pipeline_id: str, stage_id: str, move_to: str
     remaining = current.model_copy(update={"stages": stages, "updatedAt": now})
     _check(object_type, remaining)
     held = _holding(object_type, pipeline_id, stage_id)
+    if move_to is not None and remaining.stage(move_to) is None:
+        raise ValidationFailed(f"moveTicketsTo: {move_to} is not another stage of pipeline {pipeline_id}")
     if held and move_to is None:
         raise ValidationFailed(
             f"moveTicketsTo: stage {stage_id} holds {len(held)} {object_type}; give a stage of pipeline "

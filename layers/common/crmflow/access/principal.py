@@ -61,6 +61,8 @@ def from_claims(claims: Mapping[str, Any]) -> Principal:
     token's email (403 when there is none)."""
     if ADMIN_GROUP in _groups(claims):
         return SUPER_ADMIN
+    if str(claims.get("email_verified", "true")).lower() == "false":
+        raise Forbidden("This token's email is not verified: verify it before using crmflow")
     email = str(claims.get("email") or "")
     user = user_by_email(email) if email else None
     if user is None:

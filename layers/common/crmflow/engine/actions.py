@@ -6,11 +6,9 @@ or PermanentActionError (logged; the record goes on, W-7).
 """
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
-from crmflow import clock, emails, settings
+from crmflow import clock, emails, outbound, settings
 from crmflow.access import users
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import goals, store
@@ -152,7 +150,13 @@ def rotate_owner(ctx: Context) -> Outcome:
 
 
 def webhook(ctx: Context) -> Outcome:
+    """Call the partner through :func:`crmflow.outbound.call` (no private targets, no redirects
+    to them, bounded time and size). Over the workflow's rate limit the record waits for the next
+    minute and runs this action again (no retry attempt is used up)."""
     action = ctx.action
+    retry_at = outbound.take_rate_slot(ctx.workflow.id)
+    if retry_at is not None:
+        return Outcome(None, retry_at, stay=True)
     payload = {
         "workflowId": ctx.workflow.id,
         "enrollmentId": ctx.state.enrollmentId,
@@ -161,22 +165,24 @@ def webhook(ctx: Context) -> Outcome:
         "properties": ctx.record.properties,
     }
     data = None if action.method in ("GET", "DELETE") else json.dumps(payload).encode()
-    request = urllib.request.Request(action.url, data=data, method=action.method)
-    request.add_header("Content-Type", "application/json")
-    request.add_header("Idempotency-Key", f"{ctx.state.enrollmentId}/{action.id}")
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": f"{ctx.state.enrollmentId}/{action.id}",
+    }
     try:
-        with urllib.request.urlopen(request, timeout=action.timeoutSeconds) as response:
-            status, body = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        if error.code >= 500 or error.code == 429:
-            raise TransientActionError(f"HTTP {error.code} from {action.url}") from error
-        raise PermanentActionError(f"HTTP {error.code} from {action.url}") from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise TransientActionError(f"{action.url}: {error}") from error
+        response = outbound.call(action.method, action.url, data, headers, timeout=action.timeoutSeconds)
+    except outbound.Transient as error:
+        raise TransientActionError(error.reason) from error
+    except (outbound.Blocked, outbound.Permanent) as error:  # logged ERROR, the record goes on
+        raise PermanentActionError(error.reason) from error
     mapped: dict[str, str | None] = {}
     if action.responseMapping:
+        if response.truncated:
+            raise PermanentActionError(
+                f"the response is larger than {outbound.MAX_BYTES} bytes; responseMapping needs all of it"
+            )
         try:
-            document = json.loads(body or b"null")
+            document = json.loads(response.body or b"null")
         except json.JSONDecodeError as error:
             raise PermanentActionError("the response is not JSON; responseMapping needs JSON") from error
         for path, prop in action.responseMapping.items():
@@ -185,7 +191,7 @@ def webhook(ctx: Context) -> Outcome:
                 mapped[prop] = value if isinstance(value, str) else json.dumps(value)
         if mapped:
             _update(ctx, mapped)
-    return Outcome(action.next, detail={"status": status, "mapped": sorted(mapped)})
+    return Outcome(action.next, detail={"status": response.status, "mapped": sorted(mapped)})
 
 
 def _dig(document: Any, path: str) -> Any:

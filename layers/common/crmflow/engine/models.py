@@ -10,6 +10,7 @@ class Status(StrEnum):
     ACTIVE = "ACTIVE"
     COMPLETED = "COMPLETED"
     UNENROLLED = "UNENROLLED"
+    FAILED = "FAILED"  # an action failed unexpectedly; POST .../retry resumes it from that step
 
 
 class Event(StrEnum):
@@ -58,6 +59,7 @@ class Enrollment(BaseModel):
     goalMet: bool = False
     goalPeriod: str = ""  # G-4: the workflow's goalResetAt when ``emailed`` was counted ("" never reset)
     triggerSequence: str | None = None  # stream sequence number of the change that enrolled it
+    failedState: str | None = None  # FAILED: the step to resume from (a StepState as JSON)
 
     def body(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ The state machine holds the record in a Wait state until the answer's ``wakeAt``
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crmflow import clock
@@ -28,6 +28,9 @@ MAX_ATTEMPTS = 5  # the first try and the state machine's 4 retries
 CRASHED_AFTER_SECONDS = 120  # a claim still RUNNING this long after it was taken: its Lambda died
 END = "$end"  # the action id of "after the last action" (a trailing delay holds the record there)
 DELAY_TYPES = ("DELAY", "DELAY_UNTIL")
+# A Wait state may wake a fraction of a second before a timestamp with milliseconds: a step that
+# close to its time is due (else it would hand back the same state and spin)
+WAKE_TOLERANCE = timedelta(seconds=1)
 
 
 class EnrollmentFinished(Exception):
@@ -72,7 +75,7 @@ Executor = Callable[[Context], Outcome]
 def run_step(event: dict[str, Any], action_type: str, execute: Executor) -> dict[str, Any]:
     """The handler body of every action Lambda. Raises EnrollmentFinished at the end."""
     state = StepState.model_validate(event)
-    if clock.parse_iso(state.wakeAt) > clock.now():
+    if clock.parse_iso(state.wakeAt) - clock.now() > WAKE_TOLERANCE:
         return state.model_dump()  # not due yet (a restarted run starts here): hold until wakeAt
     claim = store.claim_step(state.enrollmentId, state.step)
     attempt = 1

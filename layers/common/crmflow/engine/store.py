@@ -192,6 +192,58 @@ def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None
     return True
 
 
+def fail_enrollment(enrollment: Enrollment, action_id: str | None, failed_state: str) -> bool:
+    """ACTIVE → FAILED, remembering the step to resume from; False when it had moved on."""
+    if not finish_enrollment(enrollment, Status.FAILED, None):
+        return False
+    db().update_item(
+        TableName=_enrollments(),
+        Key=_key(enrollment.workflowId, enrollment.recordId),
+        UpdateExpression="SET currentActionId = :action, failedState = :state",
+        ExpressionAttributeValues={
+            ":action": {"S": action_id} if action_id else {"NULL": True},
+            ":state": {"S": failed_state},
+        },
+    )
+    return True
+
+
+def reopen_failed(enrollment: Enrollment) -> bool:
+    """FAILED → ACTIVE in the next execution run (a retry); False unless it is still the FAILED one."""
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(enrollment.workflowId, enrollment.recordId),
+            UpdateExpression=(
+                "SET #status = :active, #run = :next, endedAt = :none, started = :true REMOVE failedState"
+            ),
+            ConditionExpression="#status = :failed AND enrollmentId = :id AND #run = :run",
+            ExpressionAttributeNames={"#status": "status", "#run": "run"},
+            ExpressionAttributeValues={
+                ":active": {"S": "ACTIVE"},
+                ":failed": {"S": "FAILED"},
+                ":id": {"S": enrollment.enrollmentId},
+                ":run": {"N": str(enrollment.run)},
+                ":next": {"N": str(enrollment.run + 1)},
+                ":none": {"NULL": True},
+                ":true": {"BOOL": True},
+            },
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    db().update_item(
+        TableName=_enrollments(),
+        Key={
+            "pk": {"S": f"WF#{enrollment.workflowId}"},
+            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
+        },
+        UpdateExpression="REMOVE endedAt, outcome, reason",
+    )
+    return True
+
+
 def update_enrollment(enrollment: Enrollment, **fields: Any) -> None:
     """Set fields of the enrollment while it is the record's active one (else do nothing)."""
     names = {f"#{key}": key for key in fields} | {"#status": "status"}

@@ -12,6 +12,9 @@ PIPELINE = "default"  # automation acts on the default lead pipeline only
 PIPELINE_PROPERTY, STAGE = pipelines.PIPELINE_PROPERTIES["leads"]
 REASON = "hs_lead_disqualification_reason"
 FOLLOW_UP_OF = "hs_lead_follow_up_of"
+# LD-5's "by hand": a user's write (the API, a form) or a workflow a user built; not automation,
+# and not crmflow moving records out of a deleted stage (T-3)
+BY_HAND = {SourceType.API, SourceType.FORM, SourceType.WORKFLOW}
 
 
 def in_default_pipeline(lead: Record) -> bool:
@@ -43,12 +46,12 @@ def _ranks() -> dict[str, int]:
 
 
 def moved_back_by_hand(lead: Record) -> bool:
-    """LD-5: has anyone but lead automation ever moved this lead to an earlier stage? Read from the
-    lead's own stage history, so it holds across restarts and needs no flag of its own."""
+    """LD-5: has a user (the API, a form) or a workflow ever moved this lead to an earlier stage? Read
+    from the lead's own stage history, so it holds across restarts and needs no flag of its own."""
     order = _ranks()
     entries = lead.history.get(STAGE) or []
     for before, after in pairwise(entries):
-        if after.sourceType == SourceType.LEAD_AUTOMATION:
+        if after.sourceType not in BY_HAND:
             continue
         if order.get(after.value or "", -1) < order.get(before.value or "", -1):
             return True

@@ -15,6 +15,7 @@ from crmflow.engine.models import Reason, Status
 from crmflow.errors import Conflict, NotFound, ValidationFailed
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
+from crmflow.recovery import failures
 from crmflow.workflows import store
 from crmflow.workflows.models import (
     RotateOwnerAction,
@@ -174,6 +175,12 @@ def unenroll_manually(workflow_id: str, record_id: str) -> None:
     enrolling.unenroll(workflow, enrollment, Reason.MANUAL)
 
 
+def retry_failed(workflow_id: str, record_id: str) -> dict[str, Any]:
+    if not _shown(require(workflow_id))(record_id):
+        raise NotFound(f"record {record_id} has no enrollment in workflow {workflow_id}")
+    return failures.retry(workflow_id, record_id)
+
+
 def enrollments(workflow_id: str, status: Status | None, limit: int, after: str | None) -> dict[str, Any]:
     shown = _shown(require(workflow_id))
     results: list[dict[str, Any]] = []
@@ -211,6 +218,7 @@ class Stats(BaseModel):
     active: int
     completed: int
     unenrolled: int
+    failed: int
     waiting: dict[str, int]
     timeLeft: dict[str, list[dict[str, Any]]]
     goal: dict[str, Any]
@@ -221,7 +229,7 @@ def stats(workflow_id: str) -> Stats:
     cannot drift from the enrollments however often an event is delivered."""
     shown = _shown(require(workflow_id))
     now = clock.now()
-    counts = {"enrolled": 0, "COMPLETED": 0, "UNENROLLED": 0, "active": 0}
+    counts = {"enrolled": 0, "COMPLETED": 0, "UNENROLLED": 0, "FAILED": 0, "active": 0}
     waiting: dict[str, int] = {}
     time_left: dict[str, list[dict[str, Any]]] = {}
     counters: dict[str, int] = {}
@@ -250,6 +258,7 @@ def stats(workflow_id: str) -> Stats:
         active=counts["active"],
         completed=counts["COMPLETED"],
         unenrolled=counts["UNENROLLED"],
+        failed=counts["FAILED"],
         waiting=waiting,
         timeLeft={key: value for key, value in time_left.items() if value},
         goal={"met": met, "emailed": emailed, "conversionRate": (met / emailed) if emailed else 0.0},

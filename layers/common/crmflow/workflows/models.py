@@ -184,15 +184,28 @@ class _LinearAction(_Action):
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
+MAX_DELAY_MINUTES = 365 * 24 * 60  # a Step Functions Wait holds at most a year
+
+
 class DelaySpec(_Model):
-    days: int = Field(default=0, ge=0)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
+    days: int = Field(default=0, ge=0, le=365)
+    hours: int = Field(default=0, ge=0, le=365 * 24)
+    minutes: int = Field(default=0, ge=0, le=MAX_DELAY_MINUTES)
     businessHours: bool = Field(
         default=False,
         exclude_if=lambda value: not value,  # a plain delay reads back as it was written
         description="Count only time inside the workflow timeWindows, skipping pause dates",
     )
+
+    @model_validator(mode="after")
+    def _within_a_year(self) -> "DelaySpec":
+        if (self.days * 24 + self.hours) * 60 + self.minutes > MAX_DELAY_MINUTES:
+            raise ValueError("a delay can be at most 365 days (a Step Functions Wait holds at most a year)")
+        if self.businessHours and self.days:
+            raise ValueError(
+                "businessHours counts hours and minutes inside the time windows; give hours, not days"
+            )
+        return self
 
 
 class DelayAction(_LinearAction):
