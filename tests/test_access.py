@@ -901,7 +901,12 @@ def test_workflow_editing_is_for_super_admins_only(rt: Runtime) -> None:
     """Workflow actions run as the system and see every ticket: only super admins write workflows."""
     agent, *_ = small_account(rt)
     call = as_user(rt, agent["token"])
-    definition = workflow({"type": "SET_PROPERTY", "property": "subject", "value": "x"}, objectType="tickets")
+    has_subject = {"filterGroups": [{"filters": [{"propertyName": "subject", "operator": "HAS_PROPERTY"}]}]}
+    definition = workflow(
+        {"type": "SET_PROPERTY", "property": "subject", "value": "x"},
+        objectType="tickets",
+        enrollment=has_subject,
+    )
     assert call("POST", "/workflows", definition).status == 403
     workflow_id = str(ok(rt.api("POST", "/workflows", definition), 201)["id"])
     current = ok(call("GET", f"/workflows/{workflow_id}"))  # reading stays open

@@ -53,3 +53,8 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     status = 409
     category = "CONFLICT"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    category = "PAYLOAD_TOO_LARGE"

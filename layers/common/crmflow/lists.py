@@ -13,7 +13,7 @@ Config table
 Every check runs before anything is written, so a 400 stores nothing.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import islice
 from typing import Any
@@ -124,6 +124,23 @@ def _object_type(data: ListCreate) -> str:
 def _check_record_ids(field: str, record_ids: list[str]) -> None:
     if len(record_ids) > MAX_MEMBERSHIP_CHANGE:
         raise ValidationFailed(f"{field}: at most {MAX_MEMBERSHIP_CHANGE} record ids per request")
+    for index, record_id in enumerate(record_ids):
+        if not record_id.strip():
+            raise ValidationFailed(f"{field}[{index}]: a record id cannot be empty")
+
+
+def unknown_property_problems(
+    field: str, filter_groups: Sequence[FilterGroup], known: Collection[str], object_type: str
+) -> list[str]:
+    """One message per filter naming a property that ``object_type`` does not have (``known``), as
+    ``{field}[g].filters[f].propertyName: ...``: such a filter could never be met."""
+    return [
+        f"{field}[{g}].filters[{f}].propertyName: property '{flt.propertyName}' does not exist on "
+        f"{object_type}"
+        for g, group in enumerate(filter_groups)
+        for f, flt in enumerate(group.filters)
+        if flt.propertyName not in known
+    ]
 
 
 def create(data: ListCreate) -> CrmList:
@@ -133,6 +150,10 @@ def create(data: ListCreate) -> CrmList:
             raise ValidationFailed("filterGroups: a DYNAMIC list needs at least one filter")
         if count_filters(data.filterGroups) > MAX_FILTERS:
             raise ValidationFailed(f"filterGroups: at most {MAX_FILTERS} filters per list")
+        known = property_defs.definitions(object_type)
+        problems = unknown_property_problems("filterGroups", data.filterGroups, known, object_type)
+        if problems:
+            raise ValidationFailed("; ".join(problems))
         if data.recordIds:
             raise ValidationFailed(
                 "recordIds: only MANUAL lists take record ids; a DYNAMIC list follows its filters"
@@ -242,7 +263,7 @@ def memberships(list_id: str, limit: int, after: str | None) -> dict[str, Any]:
     crm_list = require(list_id)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_PAGE}")
-    if after is not None and not after.isdigit():
+    if after is not None and not (after.isascii() and after.isdigit()):
         raise ValidationFailed(f"after: '{after}' is not a valid paging cursor")
     found: list[dict[str, Any]]
     if crm_list.processingType == ProcessingType.MANUAL:
@@ -357,6 +378,9 @@ def suppression_list_problems(object_type: str, list_ids: Iterable[str]) -> list
     """A workflow's ``suppressionListIds`` must name existing lists of the workflow's object type."""
     problems = []
     for index, list_id in enumerate(list_ids):
+        if not list_id.strip():
+            problems.append(f"suppressionListIds[{index}]: a list id cannot be empty")
+            continue
         crm_list = get(list_id)
         if crm_list is None:
             problems.append(f"suppressionListIds[{index}]: unknown list '{list_id}'")

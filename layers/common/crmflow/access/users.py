@@ -102,6 +102,8 @@ def create_team(data: TeamInput) -> Team:
 
 
 def get_team(team_id: str) -> Team | None:
+    if not team_id:
+        return None
     item = db().get_item(TableName=_table(), Key={"pk": {"S": "TEAM"}, "sk": {"S": str(team_id)}})
     return _load(Team, deserialize(item["Item"])) if "Item" in item else None
 
@@ -175,6 +177,8 @@ def create_user(data: UserInput, *, with_token: bool) -> tuple[User, str | None]
 
 
 def get_user(user_id: str) -> User | None:
+    if not user_id:
+        return None
     item = db().get_item(TableName=_table(), Key={"pk": {"S": "USER"}, "sk": {"S": str(user_id)}})
     return _load(User, deserialize(item["Item"])) if "Item" in item else None
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from crmflow.access.principal import require_super_admin
 from crmflow.engine.models import Status
+from crmflow.errors import ValidationFailed
 from crmflow.workflow_admin import explain, service
 from crmflow.workflows import store
 from crmflow.workflows.models import WorkflowDefinition
@@ -29,9 +30,23 @@ def create_workflow(definition: WorkflowDefinition) -> tuple[dict[str, Any], int
     return service.create(definition).body(), 201
 
 
+MAX_WORKFLOW_PAGE = 100
+
+
 @router.get("/workflows")
-def list_workflows() -> dict[str, Any]:
-    return {"results": [workflow.body() for workflow in store.all_workflows()]}
+def list_workflows(
+    limit: Annotated[int, Query(ge=1, le=MAX_WORKFLOW_PAGE)] = MAX_WORKFLOW_PAGE,
+    after: Annotated[str | None, Query(description="The last workflow id of the previous page")] = None,
+) -> dict[str, Any]:
+    """Workflows in id order, ``limit`` a page; ``paging.next.after`` when there are more."""
+    if after is not None and not (after.isascii() and after.isdigit()):
+        raise ValidationFailed(f"after: '{after}' is not a valid paging cursor (a workflow id)")
+    start = int(after) if after is not None else 0
+    found = sorted((w for w in store.all_workflows() if int(w.id) > start), key=lambda w: int(w.id))
+    answer: dict[str, Any] = {"results": [workflow.body() for workflow in found[:limit]]}
+    if len(found) > limit:
+        answer["paging"] = {"next": {"after": found[limit - 1].id, "link": None}}
+    return answer
 
 
 @router.get("/workflows/schema")

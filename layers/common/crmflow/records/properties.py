@@ -374,6 +374,11 @@ def create_definition(object_type: str, spec: PropertyCreate) -> PropertyDefinit
 
 # ---------------------------------------------------------------- values
 
+MAX_VALUE_LENGTH = 65_536  # characters in one property value, as HubSpot allows
+# UTF-8 bytes of all the values one write sets: a record is one DynamoDB item (at most 400 KB with its
+# property names, history and associations), so a write that could not be stored is a 400, not a 500.
+MAX_WRITE_BYTES = 300_000
+
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EPOCH_MS = re.compile(r"^-?\d{9,}$")
 
@@ -436,7 +441,21 @@ def validate_properties(
     An empty string clears a property, as in HubSpot.
     """
     result: dict[str, str | None] = {}
+    total = 0
     for name, value in values.items():
+        if value is not None and len(value) > MAX_VALUE_LENGTH:
+            raise ValidationFailed(
+                f"Property values were not valid: {name}: a value can be at most {MAX_VALUE_LENGTH} "
+                f"characters, got {len(value)}",
+                context={"propertyName": [name]},
+            )
+        total += len(value.encode("utf-8", "surrogatepass")) if value else 0
+        if total > MAX_WRITE_BYTES:
+            raise ValidationFailed(
+                f"Property values were not valid: {name}: the values of one write can total at most "
+                f"{MAX_WRITE_BYTES} bytes (UTF-8)",
+                context={"propertyName": [name]},
+            )
         definition = defs.get(name)
         if definition is None:
             raise ValidationFailed(

@@ -93,10 +93,21 @@ def search(object_type: str, request: SearchRequest) -> Page:
         raise ValidationFailed(f"filterGroups: at most {MAX_FILTERS} filters in all")
     offset = 0
     if request.after:
-        if not request.after.isdigit():
+        if not (request.after.isascii() and request.after.isdigit()):
             raise ValidationFailed(f"after: '{request.after}' is not a valid paging cursor")
         offset = int(request.after)
     types = properties.property_types(properties.definitions(object_type))
+    for i, group in enumerate(groups):
+        for j, condition in enumerate(group.filters):
+            if condition.propertyName not in types:
+                raise ValidationFailed(
+                    f"filterGroups[{i}].filters[{j}].propertyName: property '{condition.propertyName}' "
+                    f"does not exist on {object_type}",
+                    context={"propertyName": [condition.propertyName]},
+                )
+    for sort in request.sorts:
+        if sort.propertyName not in types:
+            raise ValidationFailed(f"sorts: property '{sort.propertyName}' does not exist on {object_type}")
 
     def hits() -> Iterator[Record]:
         for record in filter(service.visible(object_type), store.scan_type(object_type)):

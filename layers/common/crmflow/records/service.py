@@ -94,7 +94,7 @@ def list_records(
     object_type = resolve_object_type(object_type)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit: must be between 1 and {MAX_PAGE}")
-    if after is not None and not after.isdigit():
+    if after is not None and not (after.isascii() and after.isdigit()):
         raise ValidationFailed(f"after: '{after}' is not a valid paging cursor")
     shown = filter(visible(object_type), store.scan_type(object_type, archived=archived, after=after))
     found = list(islice(shown, limit + 1))

@@ -69,7 +69,7 @@ def _entry_item(entry: HistoryEntry) -> dict[str, Any]:
 
 
 def _is_record_id(record_id: str) -> bool:
-    return record_id.isdigit() and 0 < len(record_id) <= 12
+    return record_id.isascii() and record_id.isdigit() and 0 < len(record_id) <= 12
 
 
 # ---------------------------------------------------------------- records

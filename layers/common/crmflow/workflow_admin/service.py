@@ -13,11 +13,13 @@ from crmflow.engine import goals, live_edits, suppression
 from crmflow.engine import store as engine_store
 from crmflow.engine.models import Reason, Status
 from crmflow.errors import Conflict, NotFound, ValidationFailed
+from crmflow.filters import FilterGroup
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
 from crmflow.recovery import failures
 from crmflow.workflows import store
 from crmflow.workflows.models import (
+    IfThenAction,
     RotateOwnerAction,
     WorkflowDefinition,
     check_email_states,
@@ -41,7 +43,8 @@ def _check(definition: WorkflowDefinition) -> None:
     types = {
         name: str(spec.type) for name, spec in property_defs.definitions(str(definition.objectType)).items()
     }
-    problems = check_whole_number_triggers(definition, types) + check_email_states(
+    problems = _unknown_property_problems(definition, types)
+    problems += check_whole_number_triggers(definition, types) + check_email_states(
         definition, emails.state_of
     )
     problems += lists.suppression_list_problems(str(definition.objectType), definition.suppressionListIds)
@@ -52,6 +55,34 @@ def _check(definition: WorkflowDefinition) -> None:
     ]
     if problems:
         raise ValidationFailed("; ".join(problems))
+
+
+def _unknown_property_problems(definition: WorkflowDefinition, known: dict[str, str]) -> list[str]:
+    """Every filter (enrollment triggers, goal, IF_THEN branches) and re-enrollment property that
+    names a property the workflow's object type does not have: it could never be met."""
+    object_type = str(definition.objectType)
+    groups: list[tuple[str, list[FilterGroup]]] = [
+        ("enrollment.filterGroups", definition.enrollment.filterGroups)
+    ]
+    if definition.goal is not None:
+        groups.append(("goal.filterGroups", definition.goal.filterGroups))
+    for i, action in enumerate(definition.actions):
+        if isinstance(action, IfThenAction):
+            groups += [
+                (f"actions[{i}].branches[{b}].filterGroups", branch.filterGroups)
+                for b, branch in enumerate(action.branches)
+            ]
+    problems = [
+        problem
+        for field, filter_groups in groups
+        for problem in lists.unknown_property_problems(field, filter_groups, known, object_type)
+    ]
+    problems += [
+        f"enrollment.reEnrollment.properties[{k}]: property '{name}' does not exist on {object_type}"
+        for k, name in enumerate(definition.enrollment.reEnrollment.properties)
+        if name not in known
+    ]
+    return problems
 
 
 def require(workflow_id: str) -> StoredWorkflow:
@@ -183,6 +214,8 @@ def retry_failed(workflow_id: str, record_id: str) -> dict[str, Any]:
 
 def enrollments(workflow_id: str, status: Status | None, limit: int, after: str | None) -> dict[str, Any]:
     shown = _shown(require(workflow_id))
+    if after is not None and not (after.isascii() and after.isdigit()):
+        raise ValidationFailed(f"after: '{after}' is not a valid paging cursor (a record id)")
     results: list[dict[str, Any]] = []
     next_after: str | None = None
     for enrollment in engine_store.workflow_enrollments(workflow_id):

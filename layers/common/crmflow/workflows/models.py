@@ -431,6 +431,14 @@ class WorkflowDefinition(_Model):
     def _list_ids_as_str(cls, v: Any) -> Any:
         return [_coerce_str(i) for i in v] if isinstance(v, list) else v
 
+    @field_validator("suppressionListIds")
+    @classmethod
+    def _no_empty_list_ids(cls, v: list[str]) -> list[str]:
+        empty = [str(i) for i, list_id in enumerate(v) if not list_id.strip()]
+        if empty:
+            raise _graph_error(f"a list id cannot be empty (at index {', '.join(empty)})")
+        return v
+
     @field_validator("startActionId", mode="before")
     @classmethod
     def _start_as_str(cls, v: Any) -> Any:
