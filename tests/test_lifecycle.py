@@ -481,3 +481,14 @@ def test_one_bad_stream_record_is_reported_alone_and_the_others_are_processed(rt
     answer = rt.invoke(AUTOMATION, {"Records": [bad, good]})
     assert answer == {"batchItemFailures": [{"itemIdentifier": "1"}]}
     assert stage(rt, person) == "lead"  # before the runtime delivers the stream itself
+
+
+def test_lc5_the_settings_stages_are_the_lifecyclestage_options() -> None:
+    """The settings documents' stage type and the property's options are one list."""
+    from typing import get_args
+
+    from crmflow.lifecycle.stages import ORDER, OTHER, LifecycleStage
+    from crmflow.records.properties import DEFAULT_PROPERTIES
+
+    options = [o.value for o in DEFAULT_PROPERTIES["contacts"]["lifecyclestage"].options]
+    assert list(get_args(LifecycleStage)) == options == [*ORDER, OTHER]

@@ -154,6 +154,14 @@ def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bo
     return True
 
 
+def _history_key(enrollment: Enrollment) -> dict[str, Any]:
+    """The key of the history item of one enrollment (kept for good, L-2)."""
+    return {
+        "pk": {"S": f"WF#{enrollment.workflowId}"},
+        "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
+    }
+
+
 def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None) -> bool:
     """Mark an active enrollment completed or unenrolled; False if it had already ended."""
     now = clock.iso(clock.now())
@@ -178,10 +186,7 @@ def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None
         raise
     db().update_item(
         TableName=_enrollments(),
-        Key={
-            "pk": {"S": f"WF#{enrollment.workflowId}"},
-            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
-        },
+        Key=_history_key(enrollment),
         UpdateExpression="SET endedAt = :now, outcome = :status, reason = :reason",
         ExpressionAttributeValues={
             ":now": {"S": now},
@@ -235,10 +240,7 @@ def reopen_failed(enrollment: Enrollment) -> bool:
         raise
     db().update_item(
         TableName=_enrollments(),
-        Key={
-            "pk": {"S": f"WF#{enrollment.workflowId}"},
-            "sk": {"S": f"H#{enrollment.recordId}#{enrollment.number:06d}"},
-        },
+        Key=_history_key(enrollment),
         UpdateExpression="REMOVE endedAt, outcome, reason",
     )
     return True

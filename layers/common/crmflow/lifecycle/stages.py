@@ -2,17 +2,12 @@
 
 from typing import Literal
 
-ORDER: tuple[str, ...] = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-)
+from crmflow.records.properties import LIFECYCLE_STAGES
+
 OTHER = "other"  # outside the order
+ORDER: tuple[str, ...] = tuple(stage for stage in LIFECYCLE_STAGES if stage != OTHER)
 PROPERTY = "lifecyclestage"
+# the lifecyclestage property's options, as a type for the settings documents (a test keeps them equal)
 LifecycleStage = Literal[
     "subscriber",
     "lead",
