@@ -28,14 +28,15 @@ from crmflow.filters import Operator
 from crmflow.records.models import OBJECT_TYPES, resolve_object_type
 from crmflow_local.runtime import Runtime
 from crmflow_local.server import LocalServer
+from openapi_spec_validator import validate
 from schemathesis import engine
 from schemathesis.engine import events
 
 START = "2026-12-01T08:00:00Z"  # as conftest.py's
 TOKEN = "local-admin"
 SEED = 20261201
-MAX_EXAMPLES = 6  # per operation, for each of valid and invalid data (fuzzing phase)
-STATEFUL_EXAMPLES = 20  # sequences of calls that feed one answer's ids into the next request
+MAX_EXAMPLES = 12  # at most, per operation, valid and invalid data (the fuzzing phase)
+STATEFUL_EXAMPLES = 30  # sequences of calls that feed one answer's ids into the next request
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -45,7 +46,8 @@ CHECKS = (
 )
 
 KNOWN_API_BUGS: dict[tuple[str, int | None], str] = {
-    # (operation, status answered; None for a broken connection) -> the bug, reported, owned elsewhere.
+    # (operation, status answered) -> the bug, with its file:line: reported, owned elsewhere. Empty: the
+    # 204s with a `null` body (lists.py, workflows.py) that this test found are fixed.
 }
 
 
@@ -87,6 +89,11 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 # ---------------------------------------------------------------- the document itself
 
 
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]):
+    assert document["openapi"] == "3.1.0"
+    validate(document)  # openapi-spec-validator (pinned in requirements-dev.txt)
+
+
 def test_the_document_names_the_server_and_its_bearer_token(server: LocalServer, document: dict[str, Any]):
     assert document["servers"] == [{"url": server.url}]
     assert document["security"] == [{"bearerAuth": []}]
@@ -104,10 +111,9 @@ def test_every_operation_documents_hubspot_errors_and_no_422(document: dict[str,
     assert len(operations) > 70
     for key, operation in operations.items():
         responses = operation["responses"]
-        for status in ("400", "401", "403", "404"):
+        for status in ("400", "401", "403", "404", "413"):
             assert "#/components/schemas/Error" in json.dumps(responses[status]), (key, status)
         assert ("409" in responses) == (key in openapi.CONFLICTS), key
-        assert ("413" in responses) == ("requestBody" in operation), key
         assert "415" not in responses, key
     assert set(openapi.CONFLICTS) <= set(operations)
     assert set(openapi.SUCCESS) <= set(operations)
@@ -116,11 +122,15 @@ def test_every_operation_documents_hubspot_errors_and_no_422(document: dict[str,
 def test_object_type_parameters_list_the_spellings_the_api_takes(document: dict[str, Any]):
     assert set(OBJECT_TYPES) <= set(openapi.OBJECT_TYPE_NAMES)
     assert {resolve_object_type(name) for name in openapi.OBJECT_TYPE_NAMES} == set(OBJECT_TYPES)
+    pipelined = {resolve_object_type(name) for name in openapi.PIPELINE_OBJECT_TYPE_NAMES}
+    assert pipelined == {"deals", "tickets", "leads"}
     found = 0
     for key, operation in _operations(document):
+        pipelines = key.split()[1].startswith("/crm/v3/pipelines/")
+        spellings = openapi.PIPELINE_OBJECT_TYPE_NAMES if pipelines else openapi.OBJECT_TYPE_NAMES
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "path" and parameter["name"] in openapi.OBJECT_TYPE_PARAMETERS:
-                assert parameter["schema"]["enum"] == list(openapi.OBJECT_TYPE_NAMES), key
+                assert parameter["schema"]["enum"] == list(spellings), key
                 found += 1
     assert found > 30
 
@@ -180,7 +190,10 @@ class Failure:
 
 
 def _run(server: LocalServer) -> tuple[dict[str, int], list[Failure]]:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    # A connection per request: an answer's stray bytes (a 204 with a body) cannot spill into the next
+    # answer, and no answer waits on the delayed ACK of a kept-alive connection (crmflow serve writes the
+    # headers and the body apart): several times as many requests in the same time.
+    headers = {"Authorization": f"Bearer {TOKEN}", "Connection": "close"}
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -198,7 +211,7 @@ def _run(server: LocalServer) -> tuple[dict[str, int], list[Failure]]:
     )
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json", config=config, headers=headers)
     figures = {"operations": 0, "test cases": 0, "seconds": 0}
-    failures: list[Failure] = []
+    failures: dict[tuple[str, str, int | None], Failure] = {}  # the first of each kind
     started = time.monotonic()
     for event in engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -213,16 +226,17 @@ def _run(server: LocalServer) -> tuple[dict[str, int], list[Failure]]:
                         info = check.failure_info
                         detail = f"{info.failure.title}\n    {info.code_sample[:600]}"
                         operation = f"{case.method.upper()} {case.operation.path}"
-                        failures.append(Failure(operation, check.name, status, detail))
+                        failures.setdefault(
+                            (operation, check.name, status), Failure(operation, check.name, status, detail)
+                        )
         elif isinstance(event, events.NonFatalError):
-            failures.append(
-                Failure(event.label, "error", None, f"{type(event.value).__name__}: {event.value}")
-            )
+            detail = f"{type(event.value).__name__}: {event.value}"
+            failures.setdefault((event.label, "error", None), Failure(event.label, "error", None, detail))
         elif isinstance(event, events.FatalError):
             raise event.exception
     figures["operations"] = len(dict(_operations(schema.raw_schema)))
     figures["seconds"] = round(time.monotonic() - started)
-    return figures, sorted(set(failures), key=str)
+    return figures, sorted(failures.values(), key=str)
 
 
 def test_the_api_answers_as_its_openapi_document_says(server: LocalServer):

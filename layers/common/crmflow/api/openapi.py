@@ -17,7 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from crmflow.records.models import OBJECT_TYPE_IDS, OBJECT_TYPES
+from crmflow.records.models import OBJECT_TYPE_IDS, OBJECT_TYPES, resolve_object_type
+from crmflow.records.pipelines import has_pipelines
 
 TITLE = "crmflow"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -35,7 +36,7 @@ ERROR_SCHEMA: dict[str, Any] = {
         "category": {
             "type": "string",
             "description": "VALIDATION_ERROR, INVALID_AUTHENTICATION, FORBIDDEN, OBJECT_NOT_FOUND, CONFLICT, "
-            "INTERNAL_ERROR or SERVICE_UNAVAILABLE",
+            "PAYLOAD_TOO_LARGE, INTERNAL_ERROR or SERVICE_UNAVAILABLE",
         },
         "correlationId": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "context": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
@@ -71,6 +72,10 @@ OBJECT_TYPE_NAMES: tuple[str, ...] = tuple(
 )
 """Every spelling of an object type that ``resolve_object_type`` takes: name, HubSpot id, singular (it
 takes them in upper case too, left out here)."""
+PIPELINE_OBJECT_TYPE_NAMES = tuple(
+    name for name in OBJECT_TYPE_NAMES if has_pipelines(resolve_object_type(name))
+)
+"""The spellings of the object types that have pipelines: ``/crm/v3/pipelines/contacts`` is a 400."""
 OBJECT_TYPE_PARAMETERS = ("object_type", "from_type", "to_type")
 OBJECT_TYPE_DESCRIPTION = (
     "An object type: its name (contacts), HubSpot id (0-1) or singular (contact), in any case."
@@ -120,7 +125,7 @@ ERRORS: dict[int, str] = {
     403: "The token's user may not do this (FORBIDDEN): not a crmflow user, email not verified, or not "
     "a super admin for an admin-only operation.",
     404: "Not found (OBJECT_NOT_FOUND): what the path names does not exist or is not visible to the user.",
-    413: "The request body is too large.",
+    413: "The request body is too large (PAYLOAD_TOO_LARGE): any request's, checked before routing.",
 }
 _FROM_GATEWAY = (401, 413)
 
@@ -148,12 +153,13 @@ def document(generated: dict[str, Any], *, server_url: str = "/") -> dict[str, A
 
 
 def _operation(key: str, operation: dict[str, Any]) -> None:
+    pipelines = key.split(" ", 1)[1].startswith("/crm/v3/pipelines/")
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "path" and parameter.get("name") in OBJECT_TYPE_PARAMETERS:
             parameter["schema"] = {
                 **parameter.get("schema", {}),
                 "type": "string",
-                "enum": list(OBJECT_TYPE_NAMES),
+                "enum": list(PIPELINE_OBJECT_TYPE_NAMES if pipelines else OBJECT_TYPE_NAMES),
                 "description": OBJECT_TYPE_DESCRIPTION,
             }
     responses: dict[str, Any] = operation.get("responses", {})
@@ -173,8 +179,6 @@ def _operation(key: str, operation: dict[str, Any]) -> None:
     errors = dict(ERRORS)
     if key in CONFLICTS:
         errors[409] = f"Conflict (CONFLICT): {CONFLICTS[key]}"
-    if "requestBody" not in operation:
-        errors.pop(413)
     for status in sorted(errors):
         answers[str(status)] = {
             "description": errors[status],
