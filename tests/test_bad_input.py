@@ -604,3 +604,11 @@ def test_search_on_an_unknown_property_is_a_400_naming_it(rt: Runtime) -> None:
     assert "shoe_size" in answer.json["message"]
     sorted_by = rt.api("POST", "/crm/v3/objects/contacts/search", {"sorts": ["-shoe_size"]})
     assert sorted_by.status == 400 and "shoe_size" in sorted_by.json["message"]
+
+
+def test_a_stage_metadata_key_must_be_a_name(rt: Runtime) -> None:
+    """An empty metadata key once made every later read of the type's pipelines a 500."""
+    stages = [{"label": "a", "metadata": {"isClosed": "false", "": "x"}}]
+    answer = rt.api("POST", "/crm/v3/pipelines/leads", {"label": "P", "stages": stages})
+    assert answer.status == 400 and "metadata key" in answer.json["message"]
+    assert rt.api("GET", "/crm/v3/pipelines/leads").status == 200

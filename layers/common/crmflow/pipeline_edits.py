@@ -5,6 +5,7 @@ pipeline replaces the built-in one. Deleting marks it archived. Every check runs
 written: a 400 changes nothing.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,17 @@ from crmflow.records import service as records
 from crmflow.records.models import Record, Source, SourceType, resolve_object_type
 from crmflow.records.pipelines import DEFAULT_PIPELINES, Pipeline, PipelineAccess, Stage
 
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 FIRST_ID = 1000  # new pipeline and stage ids start here, clear of HubSpot's default ids
+
+
+def _metadata(value: Any) -> Any:
+    """Metadata values as text (HubSpot sends ``true``/``0.2`` as strings); keys are identifiers."""
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str) or not _KEY.match(key):
+                raise ValueError(f"metadata key {key!r} must be a name of letters, digits and _ (at most 64)")
+    return _text(value)
 
 
 def _text(value: Any) -> Any:
@@ -42,7 +53,7 @@ class StageInput(BaseModel):
         default_factory=list, description="T-4: properties a record needs to enter"
     )
 
-    _metadata_text = field_validator("metadata", mode="before")(_text)
+    _metadata_text = field_validator("metadata", mode="before")(_metadata)
 
 
 class StageUpdate(BaseModel):
@@ -53,7 +64,7 @@ class StageUpdate(BaseModel):
     metadata: dict[str, str] | None = None
     requiredProperties: list[str] | None = None
 
-    _metadata_text = field_validator("metadata", mode="before")(_text)
+    _metadata_text = field_validator("metadata", mode="before")(_metadata)
 
 
 class PipelineInput(BaseModel):
