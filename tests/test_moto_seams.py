@@ -87,3 +87,45 @@ def test_event_filtering_still_borrows_moto_eventbridge_pattern_matcher():
     for invalid in ("{not json", '{"eventName": "MODIFY"}', '{"eventName": []}'):
         with pytest.raises(InvalidEventPatternException):
             EventPattern.load(invalid)
+
+
+def test_executions_still_parse_their_program_in_get_evaluation_entrypoint():
+    """The parse cache replaces this method; it must still be where the program is parsed."""
+    source = inspect.getsource(execution_worker.ExecutionWorker._get_evaluation_entrypoint)
+    assert "AmazonStateLanguageParser.parse(" in source
+    assert "state_machine_details.definition" in source
+    assert "program = self._get_evaluation_entrypoint()" in inspect.getsource(
+        execution_worker.ExecutionWorker._execution_logic
+    )
+
+
+def test_cached_programs_are_copies_never_shared_between_executions():
+    from types import SimpleNamespace
+
+    definition = open("statemachines/enrollment.asl.json").read()
+    worker = SimpleNamespace(
+        _evaluation_details=SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+    )
+    first = moto_seams._cached_entrypoint(worker)
+    second = moto_seams._cached_entrypoint(worker)
+    assert type(first).__name__ == "Program" and first is not second
+    assert first.states is not second.states
+
+
+def test_the_fast_path_still_finds_moto_dynamodb_and_streams_handlers_where_it_calls_them():
+    """crmflow_local.fast_path sets a handler's body and calls its operation method directly."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    from crmflow_local import fast_path
+
+    for operation in fast_path.DIRECT_OPERATIONS:
+        source = inspect.getsource(getattr(DynamoHandler, operation))
+        assert "self.body" in source, f"DynamoHandler.{operation} no longer reads self.body"
+    assert 'self.body = getattr(self, "params", {})' in inspect.getsource(DynamoHandler.call_action)
+    for operation in fast_path.FastStreams._OPERATIONS:
+        assert "self._get_param(" in inspect.getsource(getattr(DynamoDBStreamsHandler, operation))
+    assert issubclass(ConditionalCheckFailed, JsonRESTError)
+    assert "relative_error_type" in dir(JsonRESTError)

@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 from crmflow import aws, clock, config
 from moto import mock_aws
 
-from crmflow_local import auth, moto_seams
+from crmflow_local import auth, fast_path, moto_seams
 from crmflow_local import template as tpl
 from crmflow_local.filtering import RecordFilter, compile_filter_criteria
 from crmflow_local.scheduler import Scheduler
@@ -145,6 +144,7 @@ class Runtime:
         start: str | datetime = DEFAULT_START,
         root: Path = REPO_ROOT,
         parameters: dict[str, str] | None = None,
+        fast: bool | None = None,
     ) -> None:
         if Runtime._active is not None:
             raise RuntimeError("one embedded runtime per process: close the other first")
@@ -170,8 +170,12 @@ class Runtime:
         # moto's interpreter logs every caught task error (each enrollment ends with one) at ERROR
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         Runtime._active = self
+        self.fast = fast_path.enabled(fast)
+        self.wakeups = fast_path.Wakeups(self.fast)
         try:
             clock.set_source(self.scheduler.now)
+            fast_clients = fast_path.client_factory(tpl.ACCOUNT_ID, tpl.REGION, self.wakeups)
+            aws.use_factory(fast_clients if self.fast else None)
             self._reset_caches()
             self.template = tpl.load(root / "template.yaml")
             self.resolver = tpl.Resolver(self.template, parameters)
@@ -181,6 +185,7 @@ class Runtime:
             self._apply_environment()
             self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
             self._map_event_sources()
+            self.wakeups.watch({q.queue_url for q in self._queues}, {r.queue_url for r in self._rules})
             moto_seams.install(self.scheduler, self._invoke_by_name)
         except BaseException:
             self.close()
@@ -198,7 +203,8 @@ class Runtime:
         return self.scheduler.now()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=tpl.REGION)
+        """The client the handlers use too (made once; on the fast path when the runtime is)."""
+        return aws.client(service)
 
     def env(self, name: str) -> str:
         """A resolved environment variable of the functions (table names, queue URLs...)."""
@@ -215,8 +221,10 @@ class Runtime:
         headers: dict[str, str] | None = None,
         raw_body: str | None = None,
     ) -> ApiResponse:
-        """One HTTP request to the API function, as API Gateway (HTTP API, JWT authorizer) makes it."""
-        claims = self.authorize(token)
+        """One HTTP request to the API function, as API Gateway (HTTP API, JWT authorizer) makes it.
+        A route whose template.yaml event says ``Auth: {Authorizer: NONE}`` is not authorized (no claims)."""
+        public = self.is_public(method, path)
+        claims = {} if public else self.authorize(token)
         if claims is None:
             body_text = json.dumps(
                 {
@@ -233,6 +241,32 @@ class Runtime:
         answer_headers = {key.lower(): value for key, value in (result.get("headers") or {}).items()}
         return ApiResponse(int(result.get("statusCode", 200)), answer_headers, result.get("body") or "")
 
+    def is_public(self, method: str, path: str) -> bool:
+        """Whether API Gateway would route ``method path`` to an HttpApi event without the authorizer:
+        of the events that match it, the most specific (fixed segments before ``{name}`` before
+        ``{proxy+}``; a method before ANY) says ``Auth: {Authorizer: NONE}``."""
+        best: tuple[int, int, int, int] | None = None
+        public = False
+        for fn in self.functions.values():
+            for event in fn.events:
+                if event.type != "HttpApi":
+                    continue
+                route_method = str(event.properties.get("Method", "ANY")).upper()
+                route = str(event.properties.get("Path", "/{proxy+}"))
+                if route_method not in ("ANY", method.upper()) or not _route_matches(route, path):
+                    continue
+                segments = route.strip("/").split("/")
+                rank = (
+                    -sum(part.endswith("+}") for part in segments),
+                    len(segments),
+                    -sum(part.startswith("{") for part in segments),
+                    route_method != "ANY",
+                )
+                if best is None or rank > best:
+                    best = rank
+                    public = str((event.properties.get("Auth") or {}).get("Authorizer", "")).upper() == "NONE"
+        return public
+
     def authorize(self, token: str | None) -> dict[str, Any] | None:
         """The local stand-in for the JWT authorizer: the claims of a valid token, else None."""
         with self.scheduler.invoke_lock:
@@ -248,6 +282,7 @@ class Runtime:
 
     def settle(self) -> None:
         """Run all work that is due now (executions, stream records, queue messages, events)."""
+        self.wakeups.wake_all()
         for _ in range(_MAX_ROUNDS):
             self.scheduler.release_due()
             self.scheduler.wait_idle()
@@ -324,6 +359,7 @@ class Runtime:
             self._stop_executions()
         finally:
             moto_seams.uninstall()
+            aws.use_factory(None)
             self._mock.stop()
             clock.set_source(None)
             os.environ.clear()
@@ -729,10 +765,13 @@ class Runtime:
 
     def _pump_queue(self, mapping: _QueueMapping) -> bool:
         sqs = self.client("sqs")
+        if not self.wakeups.take(mapping.queue_url):
+            return False
         with self.scheduler.invoke_lock:
             messages = self._receive(mapping.queue_url, mapping.batch_size)
         if not messages:
             return False
+        self.wakeups.wake(mapping.queue_url)  # there may be more
         records = [
             {
                 "messageId": message["MessageId"],
@@ -771,6 +810,8 @@ class Runtime:
     # ---------------------------------------------------------------- EventBridge
     def _pump_rule(self, mapping: _RuleMapping) -> bool:
         sqs = self.client("sqs")
+        if not self.wakeups.take(mapping.queue_url):
+            return False
         with self.scheduler.invoke_lock:
             messages = self._receive(mapping.queue_url, 10)
         for message in messages:
@@ -784,6 +825,8 @@ class Runtime:
                         sqs.send_message(QueueUrl=mapping.dead_letter_url, MessageBody=message["Body"])
                     break
             sqs.delete_message(QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if messages:
+            self.wakeups.wake(mapping.queue_url)  # there may be more
         return bool(messages)
 
     # ================================================================== shutdown
@@ -804,6 +847,13 @@ class Runtime:
             stateMachineArn=arn, statusFilter="RUNNING"
         ):
             yield from page["executions"]
+
+
+def _route_matches(route: str, path: str) -> bool:
+    """Whether an HTTP API route path (``/docs/{asset}``, ``/{proxy+}``) matches a request path."""
+    pattern = re.sub(r"\\\{[^/]+?\\\+\\\}", ".+", re.escape(route))
+    pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", pattern)
+    return re.fullmatch(pattern, path) is not None
 
 
 def _json_default(value: Any) -> Any:

@@ -7,10 +7,24 @@ from typing import Any
 import boto3
 
 
+def _boto3_client(service: str) -> Any:
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+_factory: Callable[[str], Any] = _boto3_client
+
+
 @cache
 def client(service: str) -> Any:
     """The process-wide boto3 client for ``service``."""
-    return boto3.client(service)  # type: ignore[call-overload]
+    return _factory(service)
+
+
+def use_factory(factory: Callable[[str], Any] | None) -> None:
+    """Make clients with ``factory`` from now on (None: plain boto3); the embedded runtime's seam."""
+    global _factory
+    _factory = factory or _boto3_client
+    client.cache_clear()
 
 
 _resets: list[Callable[[], None]] = []
