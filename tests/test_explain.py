@@ -99,8 +99,11 @@ def test_l4_explains_a_record_that_did_not_enroll_with_the_failing_filter_and_it
     rt.settle()
     assert explain(rt, workflow_id, other)["verdict"] == "workflow is off"
     ok(rt.api("POST", f"/workflows/{workflow_id}/enable", {"enrollExisting": False}))
-    assert explain(rt, workflow_id, other)["verdict"] == "meets the triggers"
-    assert explain(rt, workflow_id, other)["wouldEnroll"] is True
+    # it started to meet them while the workflow was off: no change will enroll it now (E-1)
+    assert explain(rt, workflow_id, other)["verdict"] == (
+        "met the triggers before it was turned on; turn on with enrollExisting to enroll it"
+    )
+    assert explain(rt, workflow_id, other)["wouldEnroll"] is False
 
 
 def test_l4_explains_a_suppressed_record(rt: Runtime) -> None:

@@ -43,7 +43,7 @@ def clients(monkeypatch):
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
-        fast = fast_path.FastDynamoDB(
+        fast = fast_path.fast_dynamodb(
             boto3.client("dynamodb", region_name=tpl.REGION), tpl.ACCOUNT_ID, tpl.REGION
         )
         yield plain, fast
@@ -352,3 +352,52 @@ def test_work_sent_by_a_client_the_runtime_did_not_make_is_found_on_the_next_set
         calls_before = dict(rt.invocation_counts)
         rt.settle()  # nothing new: no handler runs
         assert dict(rt.invocation_counts) == calls_before
+
+
+def test_queue_calls_answer_the_same_on_both_paths(monkeypatch):
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    with mock_aws():
+        plain = boto3.client("sqs", region_name=tpl.REGION)
+        fast = fast_path.fast_sqs(boto3.client("sqs", region_name=tpl.REGION), tpl.ACCOUNT_ID, tpl.REGION)
+        answers = {}
+        for name, client in (("plain", plain), ("fast", fast)):
+            url = plain.create_queue(QueueName=f"q-{name}")["QueueUrl"]
+            sent = client.send_message(
+                QueueUrl=url,
+                MessageBody='{"kind": "start"}',
+                MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}},
+            )
+            got = client.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageAttributeNames=["All"],
+            )["Messages"]
+            client.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0
+            )
+            again = client.receive_message(
+                QueueUrl=url, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+            )
+            client.delete_message(QueueUrl=url, ReceiptHandle=again["Messages"][0]["ReceiptHandle"])
+            empty = client.receive_message(QueueUrl=url)
+            with pytest.raises(ClientError) as bad:
+                client.send_message(QueueUrl=url + "-missing", MessageBody="x")
+            answers[name] = {
+                "sent": sorted(k for k in sent if k != "ResponseMetadata"),
+                "got": [{k: v for k, v in m.items() if k not in ("MessageId", "ReceiptHandle")} for m in got],
+                "count": again["Messages"][0]["Attributes"],
+                "empty": {k: v for k, v in empty.items() if k != "ResponseMetadata"},
+                "error": bad.value.response["Error"]["Code"],
+            }
+        assert answers["fast"] == answers["plain"]
+        assert answers["fast"]["count"] == {"ApproximateReceiveCount": "2"}
+
+
+def test_fast_queue_sends_still_wake_the_queue_they_go_to():
+    with Runtime(start="2026-12-01T08:00:00Z", fast=True) as rt:
+        url = rt.env("EVENTS_QUEUE_URL")
+        assert rt.wakeups.take(url)  # a runtime starts with every queue awake
+        assert not rt.wakeups.take(url)  # polled: asleep until woken
+        rt.client("sqs").send_message(QueueUrl=url, MessageBody="{}")
+        assert rt.wakeups.take(url)

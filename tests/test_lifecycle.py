@@ -492,3 +492,19 @@ def test_lc5_the_settings_stages_are_the_lifecyclestage_options() -> None:
 
     options = [o.value for o in DEFAULT_PROPERTIES["contacts"]["lifecyclestage"].options]
     assert list(get_args(LifecycleStage)) == options == [*ORDER, OTHER]
+
+
+def _idempotency_records(rt: Runtime) -> int:
+    ddb = rt.client("dynamodb")
+    table = next(name for name in ddb.list_tables()["TableNames"] if "Idempotency" in name)
+    return len(ddb.scan(TableName=table)["Items"])
+
+
+def test_with_every_rule_off_a_contact_change_costs_no_idempotency_record(rt: Runtime) -> None:
+    contact(rt, "off@example.com")
+    settled(rt)
+    assert _idempotency_records(rt) == 0
+    lifecycle_settings(rt, defaultStageOnCreate="subscriber")
+    record = contact(rt, "on@example.com")
+    settled(rt)
+    assert _idempotency_records(rt) >= 1 and stage(rt, record) == "subscriber"

@@ -102,7 +102,8 @@ def test_executions_still_parse_their_program_in_get_evaluation_entrypoint():
 def test_cached_programs_are_copies_never_shared_between_executions():
     from types import SimpleNamespace
 
-    definition = open("statemachines/enrollment.asl.json").read()
+    with open("statemachines/enrollment.asl.json") as handle:
+        definition = handle.read()
     worker = SimpleNamespace(
         _evaluation_details=SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
     )
@@ -114,16 +115,23 @@ def test_cached_programs_are_copies_never_shared_between_executions():
 
 def test_the_fast_path_still_finds_moto_dynamodb_and_streams_handlers_where_it_calls_them():
     """crmflow_local.fast_path sets a handler's body and calls its operation method directly."""
+    from crmflow_local import fast_path
     from moto.core.exceptions import JsonRESTError
     from moto.dynamodb.exceptions import ConditionalCheckFailed
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
-
-    from crmflow_local import fast_path
+    from moto.sqs.responses import SQSResponse
 
     for operation in fast_path.DIRECT_OPERATIONS:
         source = inspect.getsource(getattr(DynamoHandler, operation))
         assert "self.body" in source, f"DynamoHandler.{operation} no longer reads self.body"
+    assert SQSResponse().automated_parameter_parsing  # its operations read self.params
+    from moto.ses.responses import EmailResponse
+
+    assert EmailResponse().automated_parameter_parsing
+    assert 'self._get_param("RawMessage.Data")' in inspect.getsource(EmailResponse.send_raw_email)
+    for operation in fast_path.SQS_OPERATIONS:
+        assert "self._get_param(" in inspect.getsource(getattr(SQSResponse, operation))
     assert 'self.body = getattr(self, "params", {})' in inspect.getsource(DynamoHandler.call_action)
     for operation in fast_path.FastStreams._OPERATIONS:
         assert "self._get_param(" in inspect.getsource(getattr(DynamoDBStreamsHandler, operation))

@@ -34,7 +34,7 @@ def template() -> dict[str, Any]:
 
 def _run_checkov(target: Path) -> dict[str, Any]:
     if not CHECKOV.exists():
-        pytest.skip(f"{CHECKOV} is missing: `make setup` installs checkov (tools/checkov-requirements.txt)")
+        pytest.skip(f"{CHECKOV} is missing: `make checkov` installs it (tools/checkov-requirements.txt)")
     done = subprocess.run(
         [str(CHECKOV), "-f", str(target), "--framework", "cloudformation", "--skip-download", "-o", "json"],
         capture_output=True,
@@ -90,7 +90,7 @@ def test_checkov_passes_on_the_transformed_template_too(tmp_path):
     """SAM's transform adds resources of its own (roles, rules, event source mappings, and queues for
     `DeadLetterConfig: {Type: SQS}`): they must pass as well, and the skips carry over."""
     if not SAM_PYTHON.exists():
-        pytest.skip(f"{SAM_PYTHON} is missing: `make setup` installs SAM (tools/sam-requirements.txt)")
+        pytest.skip(f"{SAM_PYTHON} is missing: `make validate` installs SAM (tools/sam-requirements.txt)")
     transformed = tmp_path / "transformed.json"
     script = textwrap.dedent(
         """

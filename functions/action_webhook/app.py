@@ -1,5 +1,5 @@
 """The WEBHOOK action Lambda. The gate and the at-most-once claim are in crmflow.engine.steps."""
 
-from crmflow.engine.lambda_adapters import action_handler
+from crmflow.adapters.actions import action_handler
 
 lambda_handler = action_handler("WEBHOOK")

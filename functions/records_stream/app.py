@@ -1,5 +1,5 @@
 """Records table stream: enrollment triggers, re-enrollment and W-4 removals (partial batch responses)."""
 
-from crmflow.engine.lambda_adapters import records_stream_handler
+from crmflow.adapters.records_stream import records_stream_handler
 
 lambda_handler = records_stream_handler()

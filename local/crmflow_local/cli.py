@@ -1,4 +1,4 @@
-"""The ``crmflow`` command: ``crmflow serve`` and ``crmflow demo``."""
+"""The ``crmflow`` command: ``crmflow serve``, ``crmflow demo`` and ``crmflow workflows``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from crmflow_local.runtime import DEFAULT_START, Runtime
+from crmflow_local.workflows_code import commands as workflows_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,15 +18,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--start", default=DEFAULT_START, help="virtual clock start (ISO 8601)")
     demo = commands.add_parser("demo", help="run the demo account through simulated days and report")
     demo.add_argument("--start", default=DEFAULT_START)
+    workflows_code.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "workflows":
+        return workflows_code.run(args)
 
     if args.command == "serve":
-        from crmflow_local.server import LocalServer
+        from crmflow_local.server import LocalServer, readable_logs
 
         with Runtime(start=args.start) as runtime:
             server = LocalServer(runtime, args.host, args.port)
+            readable_logs(sys.stderr)  # a line per request; errors as text
             sys.stdout.write(
                 f"crmflow serving on {server.url} (token: local-admin, clock {args.start})\n"
+                f"API documentation (Swagger UI, no token needed): {server.url}/docs\n"
                 f"the /_local/* routes take the same token: curl -H 'Authorization: Bearer local-admin' "
                 f"{server.url}/_local/clock\n"
             )

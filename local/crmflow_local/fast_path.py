@@ -21,18 +21,25 @@ boto3 client. ``tests/test_fast_path.py`` runs the same calls both ways and comp
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import os
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import JsonRESTError, ServiceException
+from moto.core.responses import BaseResponse
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.ses.responses import EmailResponse
+from moto.sqs.responses import SQSResponse
 
 DIRECT_OPERATIONS = frozenset(
     {
@@ -48,62 +55,101 @@ DIRECT_OPERATIONS = frozenset(
         "transact_write_items",
     }
 )
-_OPERATION_NAMES = {name: "".join(part.title() for part in name.split("_")) for name in DIRECT_OPERATIONS}
+SQS_OPERATIONS = frozenset({"send_message", "receive_message", "delete_message", "change_message_visibility"})
+SES_OPERATIONS = frozenset({"send_raw_email"})
 _VALIDATOR = ParamValidator()
 
 
 def _copy(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (the only shape DynamoDB's JSON protocol carries)."""
-    return json.loads(json.dumps(value))
+    """A deep copy (fast for the JSON-shaped data of DynamoDB and SQS; raw email bytes too)."""
+    try:
+        return json.loads(json.dumps(value))
+    except TypeError:
+        return copy.deepcopy(value)
 
 
-class FastDynamoDB:
-    """A boto3 DynamoDB client whose data-plane operations call moto's handler directly."""
+class FastService:
+    """A boto3 client whose listed operations call moto's response handler directly."""
 
-    def __init__(self, client: Any, account_id: str, region: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        handler: Callable[[], BaseResponse],
+        operations: frozenset[str],
+        account_id: str,
+        region: str,
+        counter: CallCounter | None = None,
+    ) -> None:
         self._client = client
+        self._handler = handler
+        self._operations = operations
         self._account_id = account_id
         self._region = region
-        self.calls = 0
+        self._counter = counter
+        self._service = client.meta.service_model.service_name
+        self._event_id = client.meta.service_model.service_id.hyphenize()
+        self._names = {name: client.meta.method_to_api_mapping[name] for name in operations}
 
     def __getattr__(self, name: str) -> Any:
-        if name in DIRECT_OPERATIONS:
+        if name in self._operations:
             return partial(self._call, name)
         return getattr(self._client, name)
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        self.calls += 1
-        model = self._client.meta.service_model.operation_model(_OPERATION_NAMES[operation])
+        model = self._client.meta.service_model.operation_model(self._names[operation])
+        if self._counter is not None:
+            self._counter.add(self._service, model.name)
         report = _VALIDATOR.validate(params, model.input_shape)
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
-        handler = DynamoHandler()
+        # the client's own hooks still see the call (the runtime's queue wakeups listen here)
+        self._client.meta.events.emit(
+            f"before-parameter-build.{self._event_id}.{model.name}", params=params, model=model
+        )
+        handler = self._handler()
         handler.current_account = self._account_id
         handler.region = self._region
-        handler.body = _copy(params)
+        handler.body = handler.params = _copy(params)  # DynamoDB reads body, the others params
+        handler.uri_match = {}
         try:
             result = getattr(handler, operation)()
-        except JsonRESTError as error:
+        except (JsonRESTError, ServiceException) as error:
             raise self._client_error(model.name, error) from None
         members = model.output_shape.members if model.output_shape is not None else {}
-        answer: dict[str, Any] = {key: _copy(value) for key, value in result.result.items() if key in members}
+        found = result.result or {}
+        answer: dict[str, Any] = {key: _copy(value) for key, value in found.items() if key in members}
         answer["ResponseMetadata"] = {"HTTPStatusCode": 200, "RetryAttempts": 0}
         return answer
 
-    def _client_error(self, operation_name: str, error: JsonRESTError) -> ClientError:
-        body = json.loads(error.get_body())
-        code = error.relative_error_type
+    def _client_error(self, operation_name: str, error: JsonRESTError | ServiceException) -> ClientError:
+        if isinstance(error, JsonRESTError):
+            code, status = error.relative_error_type, error.code
+            body = json.loads(error.get_body())
+        else:
+            code, status, body = error.code, 400, {}
         message = body.get("message", body.get("Message", error.message))
         # botocore keeps the body's fields only for errors the service models, and only its members
         shapes = {shape.name: shape for shape in self._client.meta.service_model.error_shapes}
         members = shapes[code].members if code in shapes else {}
         response: dict[str, Any] = {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": error.code, "RetryAttempts": 0},
+            "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
             **{key: value for key, value in body.items() if key in members},
         }
         exception: type[ClientError] = self._client.exceptions.from_code(code)
         return exception(response, operation_name)  # type: ignore[arg-type]
+
+
+def fast_dynamodb(
+    client: Any, account_id: str, region: str, counter: CallCounter | None = None
+) -> FastService:
+    """A DynamoDB client whose data-plane operations go straight to moto's ``DynamoHandler``."""
+    return FastService(client, DynamoHandler, DIRECT_OPERATIONS, account_id, region, counter)
+
+
+def fast_sqs(client: Any, account_id: str, region: str, counter: CallCounter | None = None) -> FastService:
+    """An SQS client whose send, receive, delete and visibility calls go straight to moto's handler."""
+    return FastService(client, SQSResponse, SQS_OPERATIONS, account_id, region, counter)
 
 
 class FastStreams:
@@ -134,6 +180,36 @@ class FastStreams:
         handler.body = json.dumps(params)
         answer: dict[str, Any] = dict(getattr(handler, operation)().result)
         return answer
+
+
+class CallCounter:
+    """The AWS calls handlers make, by (service, operation): what a deployed stack is billed for.
+
+    Only calls made while a handler runs count (the runtime's own polling stands in for Lambda's
+    event source mappings, which AWS does not bill as API calls for streams).
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def in_handler(self) -> Iterator[None]:
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.depth -= 1
+
+    def add(self, service: str, operation: str) -> None:
+        if getattr(self._local, "depth", 0):
+            self.counts[(service, operation)] += 1
+
+    def hook(self, client: Any) -> None:
+        client.meta.events.register("before-call", self._on_call)
+
+    def _on_call(self, model: Any, **_: Any) -> None:
+        self.add(model.service_model.service_name, model.name)
 
 
 class Wakeups:
@@ -198,15 +274,23 @@ def enabled(fast: bool | None) -> bool:
     return choice == "fast"
 
 
-def client_factory(account_id: str, region: str, wakeups: Wakeups) -> Callable[[str], Any]:
-    """A client factory for :func:`crmflow.aws.use_factory`: DynamoDB fast, the rest plain boto3."""
+def client_factory(
+    account_id: str, region: str, *, fast: bool, wakeups: Wakeups, counter: CallCounter
+) -> Callable[[str], Any]:
+    """The runtime's clients (for :func:`crmflow.aws.use_factory`): counted, waking queues, and on
+    the fast path DynamoDB and its streams straight to moto's handlers."""
 
     def factory(service: str) -> Any:
         client = boto3.client(service, region_name=region)  # type: ignore[call-overload]
         wakeups.hook(service, client)
-        if service == "dynamodb":
-            return FastDynamoDB(client, account_id, region)
-        if service == "dynamodbstreams":
+        counter.hook(client)
+        if fast and service == "dynamodb":
+            return fast_dynamodb(client, account_id, region, counter)
+        if fast and service == "sqs":
+            return fast_sqs(client, account_id, region, counter)
+        if fast and service == "ses":
+            return FastService(client, EmailResponse, SES_OPERATIONS, account_id, region, counter)
+        if fast and service == "dynamodbstreams":
             return FastStreams(client, account_id, region)
         return client
 

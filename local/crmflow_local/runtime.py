@@ -17,6 +17,7 @@ import importlib.util
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -152,6 +153,7 @@ class Runtime:
         self.scheduler = Scheduler(to_datetime(start))
         self.invocations: deque[Invocation] = deque(maxlen=5000)
         self.invocation_counts: Counter[str] = Counter()
+        self.invocation_ms: Counter[str] = Counter()  # billed milliseconds (each rounded up), by function
         self._saved_env = dict(os.environ)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         os.environ.update(
@@ -172,10 +174,14 @@ class Runtime:
         Runtime._active = self
         self.fast = fast_path.enabled(fast)
         self.wakeups = fast_path.Wakeups(self.fast)
+        self.calls = fast_path.CallCounter()  # AWS calls made by handlers, by service and operation
         try:
             clock.set_source(self.scheduler.now)
-            fast_clients = fast_path.client_factory(tpl.ACCOUNT_ID, tpl.REGION, self.wakeups)
-            aws.use_factory(fast_clients if self.fast else None)
+            aws.use_factory(
+                fast_path.client_factory(
+                    tpl.ACCOUNT_ID, tpl.REGION, fast=self.fast, wakeups=self.wakeups, counter=self.calls
+                )
+            )
             self._reset_caches()
             self.template = tpl.load(root / "template.yaml")
             self.resolver = tpl.Resolver(self.template, parameters)
@@ -522,7 +528,8 @@ class Runtime:
             self.invocations.append(record)
             began = time.perf_counter()
             try:
-                record.result = handler(event, LambdaContext(fn, fn.timeout * 1000))
+                with self.calls.in_handler():
+                    record.result = handler(event, LambdaContext(fn, fn.timeout * 1000))
             except Exception as error:  # a handler error is data for the caller, as Lambda makes it
                 record.error = type(error).__name__
                 record.result = {
@@ -533,6 +540,7 @@ class Runtime:
                 return record.result, record.error
             finally:
                 record.seconds = time.perf_counter() - began
+                self.invocation_ms[fn.logical_id] += math.ceil(record.seconds * 1000)
         return json.loads(json.dumps(record.result, default=str)), None
 
     def _api_function(self) -> tpl.Function:

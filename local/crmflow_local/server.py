@@ -20,6 +20,13 @@ Framing. A request line, header block or body that is not HTTP/1.1 as API Gatewa
 gets a JSON error and the connection is closed: 400 for a malformed request line, Content-Length
 or chunked body, a body shorter than announced (after ``request_timeout`` seconds) or not UTF-8;
 413 for a body over Lambda's 6 MB request payload limit.
+
+Public routes. ``/openapi.json`` and Swagger UI (``/docs``) answer without a token, as API Gateway does
+for the events template.yaml opens with ``Authorizer: NONE`` (``Runtime.is_public``).
+
+Logs. Every answer is logged (``METHOD /path status ms``, at INFO on this module's logger);
+``crmflow serve`` shows them, with errors and the Lambda handlers' Powertools logs, as text lines
+(:func:`readable_logs`). Tests that start a server log nothing unless they ask.
 """
 
 from __future__ import annotations
@@ -28,19 +35,23 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import queue
 import re
 import socket
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import BasePowertoolsFormatter
 from crmflow import clock
 
 from crmflow_local.runtime import LOCAL_ADMIN_TOKEN, Runtime, parse_duration
@@ -283,8 +294,15 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
         command = requestline = ""
         request_version = "HTTP/1.1"
 
+        _started = 0.0
+
         def log_message(self, format: str, *args: Any) -> None:
-            return
+            return  # one line per answer instead, from _send_raw
+
+        def log_answer(self, status: int) -> None:
+            path = urlsplit(self.path).path if self.command else "-"
+            elapsed = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
+            logger.info("%s %s %d %.0f ms", self.command or "-", path or "-", status, elapsed)
 
         def setup(self) -> None:
             super().setup()
@@ -294,6 +312,7 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 
         # ------------------------------------------------------------ framing
         def parse_request(self) -> bool:
+            self._started = time.perf_counter()
             if not self.raw_requestline.strip():
                 # RFC 9112 2.2: an empty line before the request line is ignored (once)
                 self.raw_requestline = self.rfile.readline(65537)
@@ -454,8 +473,8 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 status, answer = server.local_route(self.command, parts.path, body)
                 self._send(status, answer)
                 return
-            if token is None:  # answered here: the runtime may be busy with a handler calling us
-                raise _Answer(401, _UNAUTHENTICATED)
+            if token is None and not server.runtime.is_public(self.command, parts.path):
+                raise _Answer(401, _UNAUTHENTICATED)  # answered here: the runtime may be busy with a handler
             query: dict[str, str] = {}
             for key, value in parse_qsl(parts.query, keep_blank_values=True):
                 query[key] = f"{query[key]},{value}" if key in query else value
@@ -493,8 +512,79 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(data)
             self.wfile.flush()
+            self.log_answer(status)
 
         # every method reaches the API as on API Gateway (unknown routes and methods answer 404)
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _handle
 
     return Handler
+
+
+# ---------------------------------------------------------------- logs, for `crmflow serve`
+
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_MAX_FIELD = 300
+
+
+class ReadableFormatter(BasePowertoolsFormatter):
+    """A log record as one line of text: time, level (unless INFO), message, then the ``extra`` fields
+    as ``name=value`` (each cut at 300 characters), and the traceback when there is one. Powertools'
+    keys (the Lambda context, a correlation id) are kept for its API but not printed: locally they
+    name the same function every time."""
+
+    def __init__(self) -> None:
+        super().__init__(datefmt="%H:%M:%S")
+        self._keys: dict[str, Any] = {}
+
+    def append_keys(self, **additional_keys: Any) -> None:
+        self._keys.update(additional_keys)
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return dict(self._keys)
+
+    def remove_keys(self, keys: Any) -> None:
+        for key in keys:
+            self._keys.pop(key, None)
+
+    def clear_state(self) -> None:
+        self._keys.clear()
+
+    thread_safe_append_keys = append_keys
+    thread_safe_get_current_keys = get_current_keys
+    thread_safe_remove_keys = remove_keys
+    thread_safe_clear_keys = clear_state
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{self.formatTime(record, self.datefmt)} "
+        if record.levelno != logging.INFO:
+            line += f"{record.levelname} "
+        line += record.getMessage()
+        for name, value in vars(record).items():
+            if name not in _RECORD_FIELDS and not name.startswith("_"):
+                text = value if isinstance(value, str) else json.dumps(value, default=str)
+                line += f" {name}={text[:_MAX_FIELD]}{'...' if len(text) > _MAX_FIELD else ''}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            line += "\n" + record.exc_text
+        return line
+
+
+def readable_logs(stream: IO[str]) -> None:
+    """``crmflow serve``'s logs as text on ``stream``: a line per request (method, path, status, ms) and
+    the server's errors; and the Lambda handlers' Powertools logs, JSON lines on AWS (CloudWatch reads
+    them), as the same text lines instead."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ReadableFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # not through Powertools' filter on the root logger's handlers
+    # the handlers' logger: configured here (at the runtime's level) if no handler has been loaded yet
+    Logger(service="crmflow", level=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"))
+    for powertools in logging.getLogger("crmflow").handlers:
+        powertools.setFormatter(ReadableFormatter())
+        if isinstance(powertools, logging.StreamHandler):
+            powertools.setStream(stream)
+    # the handlers publish no custom metrics locally (POWERTOOLS_METRICS_DISABLED): Powertools says so
+    # after every invocation, which would bury the request lines
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

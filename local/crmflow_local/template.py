@@ -80,6 +80,7 @@ class Function:
     environment: dict[str, str]
     timeout: int
     events: list[EventSource] = field(default_factory=list)
+    memory: int = 128
 
 
 class Resolver:
@@ -156,6 +157,7 @@ def functions(template: dict[str, Any], resolver: Resolver, root: Path) -> list[
                 environment={key: str(item) for key, item in env.items()},
                 timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
                 events=events,
+                memory=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
             )
         )
     return found

@@ -9,10 +9,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crmflow.access.users import TicketAccess, User, all_users, user_by_email
 from crmflow.errors import Forbidden
+
+if TYPE_CHECKING:  # the users' models load only where a request's user is looked up
+    from crmflow.access.users import User
 
 ADMIN_GROUP = "admins"  # members of this Cognito group are super admins
 
@@ -21,7 +23,7 @@ ADMIN_GROUP = "admins"  # members of this Cognito group are super admins
 class Principal:
     """``user`` is None for the super admin and the system, who are not restricted."""
 
-    user: User | None = None
+    user: "User | None" = None
     super_admin: bool = False
     teammates: frozenset[str] = field(default_factory=frozenset)  # ids of users sharing a team, and self
 
@@ -59,6 +61,8 @@ def _groups(claims: Mapping[str, Any]) -> set[str]:
 def from_claims(claims: Mapping[str, Any]) -> Principal:
     """The principal of a verified token: a super admin by group, else the crmflow user with the
     token's email (403 when there is none)."""
+    from crmflow.access.users import TicketAccess, all_users, user_by_email
+
     if ADMIN_GROUP in _groups(claims):
         return SUPER_ADMIN
     if str(claims.get("email_verified", "true")).lower() == "false":

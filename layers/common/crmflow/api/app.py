@@ -21,12 +21,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crmflow.access import principal
 from crmflow.api import (
     associations,
+    console,
+    docs,
     emails,
     forms,
     lists,
     openapi,
     pipelines,
     properties,
+    record_workflows,
     records,
     settings,
     users,
@@ -49,10 +52,18 @@ app.include_router(forms.router)
 app.include_router(settings.router)
 app.include_router(lists.router)
 app.include_router(users.router)
+app.include_router(docs.router)
+app.include_router(record_workflows.router)
+app.include_router(console.router)
 
 
 def identify(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-    """Every request runs as the principal of its verified JWT claims (T-5), set here once."""
+    """Every request runs as the principal of its verified JWT claims (T-5), set here once; the public
+    routes (``docs.PUBLIC``: the document and Swagger UI; ``console.PUBLIC``: the web console's page and
+    assets) have no token and run as nobody."""
+    event = app.current_event
+    if docs.is_public(event.http_method, event.path) or console.is_public(event.http_method, event.path):
+        return next_middleware(app)
     claims = app.current_event.request_context.authorizer.jwt_claim or {}
     try:
         who = principal.from_claims(claims)

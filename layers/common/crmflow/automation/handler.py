@@ -32,14 +32,23 @@ def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureR
 
     @idempotent_function(data_keyword_argument="record", config=config, persistence_store=persistence())
     def on_record(record: DynamoDBRecord) -> None:
-        stream = record.dynamodb
-        change = from_images(stream.old_image, stream.new_image) if stream else None
+        change = _change(record)
         if change is not None:
             route.on_change(change, settings)
 
+    def each(record: DynamoDBRecord) -> None:
+        change = _change(record)
+        if change is not None and route.needs(change, settings):
+            on_record(record=record)
+
     return process_partial_response(
         event=event,
-        record_handler=lambda record: on_record(record=record),
+        record_handler=each,
         processor=processor,
         context=context,
     )
+
+
+def _change(record: DynamoDBRecord) -> Any:
+    stream = record.dynamodb
+    return from_images(stream.old_image, stream.new_image) if stream else None

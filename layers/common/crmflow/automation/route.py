@@ -25,6 +25,17 @@ class Settings:
     def read(cls) -> "Settings":
         return cls(lifecycle_settings.get(), lead_settings.get())
 
+    def every_rule_off(self) -> bool:
+        lifecycle_on = self.lifecycle.model_dump(exclude_defaults=True)
+        leads_on = [part for part in dict(self.leads).values() if getattr(part, "enabled", False)]
+        return not lifecycle_on and not leads_on
+
+
+def needs(change: RecordChange | AssociationChange, settings: Settings) -> bool:
+    """Whether a change can concern a rule: with every rule off only a deal association does
+    (LC-2 remembers the first deal even then), so nothing else costs an idempotency record."""
+    return isinstance(change, AssociationChange) or not settings.every_rule_off()
+
 
 def on_change(change: RecordChange | AssociationChange, settings: Settings) -> None:
     if isinstance(change, RecordChange):

@@ -8,8 +8,7 @@ or PermanentActionError (logged; the record goes on, W-7).
 import json
 from typing import Any
 
-from crmflow import clock, emails, outbound, settings
-from crmflow.access import users
+from crmflow import clock
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import goals, store
 from crmflow.engine.models import Event, Reason
@@ -112,6 +111,8 @@ def create_task(ctx: Context) -> Outcome:
 
 
 def send_email(ctx: Context) -> Outcome:
+    from crmflow import emails  # only the SEND_EMAIL Lambda needs the email models
+
     email = emails.get(ctx.action.emailId)
     problem = rules.unsendable_email(ctx.action.emailId, email.state.value if email else None)
     if email is None or problem:
@@ -131,11 +132,14 @@ def send_email(ctx: Context) -> Outcome:
         if "MessageRejected" in str(error) or "InvalidParameter" in str(error):
             raise PermanentActionError(str(error)) from error
         raise TransientActionError(str(error)) from error
-    goals.count_email(ctx.workflow, ctx.enrollment)  # G-3 counts records sent a marketing email
+    goals.count_email(ctx.workflow, ctx.enrollment, ctx.changes)  # G-3 counts records sent a marketing email
     return Outcome(ctx.action.next, detail={"emailId": email.id, "to": to})
 
 
 def rotate_owner(ctx: Context) -> Outcome:
+    from crmflow import settings
+    from crmflow.access import users
+
     sync = settings.get_ownership().syncContactCompanyOwner
     hold = rules.owner_rotation_hold_until(ctx.state.objectType, clock.parse_iso(ctx.record.createdAt), sync)
     if hold is not None and ctx.now < hold:  # W-5
@@ -153,6 +157,8 @@ def webhook(ctx: Context) -> Outcome:
     """Call the partner through :func:`crmflow.outbound.call` (no private targets, no redirects
     to them, bounded time and size). Over the workflow's rate limit the record waits for the next
     minute and runs this action again (no retry attempt is used up)."""
+    from crmflow import outbound  # only the WEBHOOK Lambda needs the HTTP client
+
     action = ctx.action
     retry_at = outbound.take_rate_slot(ctx.workflow.id)
     if retry_at is not None:
@@ -237,6 +243,13 @@ EXECUTORS: dict[str, Executor] = {
     "WEBHOOK": webhook,
     "ENROLL_IN_WORKFLOW": enroll_in_workflow,
     "IF_THEN": if_then,
+}
+# The modules an executor imports when it runs, beyond the step gate's: each action Lambda imports
+# its own executor's at init (crmflow.adapters.actions) and never another action type's.
+IMPORTS: dict[str, tuple[str, ...]] = {
+    "SEND_EMAIL": ("crmflow.emails",),
+    "ROTATE_OWNER": ("crmflow.settings", "crmflow.access.users"),
+    "WEBHOOK": ("crmflow.outbound",),
 }
 
 

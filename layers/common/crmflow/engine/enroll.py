@@ -19,6 +19,7 @@ from crmflow.filters import matches
 from crmflow.records import properties as property_defs
 from crmflow.records import service as records
 from crmflow.records.models import Record
+from crmflow.triggers import TriggerIndex
 from crmflow.workflows import store as workflows
 from crmflow.workflows.models import Action
 from crmflow.workflows.store import StoredWorkflow
@@ -71,28 +72,51 @@ def on_record_change(
     new: Record | None,
     active: list[StoredWorkflow] | None = None,
     sequence: str | None = None,
+    index: TriggerIndex | None = None,
 ) -> None:
     """A record changed (from the stream): unenroll deleted records, enroll those that start to meet.
 
     ``active`` is every workflow (on or off), read once per stream batch by the caller; ``sequence`` the
-    stream sequence number of the change (it tells a replayed change from a new one, W-7).
+    stream sequence number of the change (it tells a replayed change from a new one, W-7). With an
+    ``index`` (:mod:`crmflow.triggers`, its workflows are ``active``) only the workflows, goals and
+    suppression lists that read a property the change touched are evaluated.
     """
     if new is None or new.archived:
         if old is not None and not old.archived:
             remove_record(object_type, old.id)
+        return
+    before = old if old is not None and not old.archived else None
+    if index is not None:
+        active = index.workflows
+        selection = index.select(object_type, before, new)
+        if selection.goals:
+            goals.on_record_change(object_type, new, active)  # G-1 and G-3
+        if selection.suppression:
+            suppression.on_record_change(object_type, new, active)  # E-6: joined a suppression list
+        for workflow in selection.workflows:
+            evaluate(workflow, before, new, sequence)
         return
     goals.on_record_change(object_type, new, active)  # G-1 and G-3 on every change
     suppression.on_record_change(object_type, new, active)  # E-6: joined a suppression list
     for workflow in active if active is not None else workflows.all_workflows():
         if workflow.objectType != object_type or not workflow.enabled:
             continue
-        evaluate(workflow, old if old is not None and not old.archived else None, new, sequence)
+        evaluate(workflow, before, new, sequence)
 
 
 def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record, sequence: str | None = None) -> None:
-    """E-1/E-3 for one workflow and one change of a record."""
+    """E-1/E-3 for one workflow and one change of a record.
+
+    The triggers are checked first: the enrollment is read only when the record meets them now, or
+    stopped meeting them in a workflow that unenrolls then, so a change that concerns neither costs
+    no DynamoDB call.
+    """
     meets_now = meets_triggers(workflow, new.properties)
     met_before = old is not None and meets_triggers(workflow, old.properties)
+    if not meets_now and not (met_before and workflow.definition.unenrollWhenCriteriaNotMet):
+        return
+    if meets_now and not met_before and _enroll_first_time(workflow, new, sequence):
+        return
     existing = store.get_enrollment(workflow.id, new.id)
     if existing is not None and existing.status == Status.ACTIVE:
         if workflow.definition.unenrollWhenCriteriaNotMet and met_before and not meets_now:
@@ -104,7 +128,7 @@ def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record, sequence
         return
     if existing is None:
         if not met_before:
-            enroll(workflow, new, trigger_sequence=sequence)
+            enroll(workflow, new, trigger_sequence=sequence, existing=None)
         return
     reenrollment = workflow.definition.enrollment.reEnrollment
     if reenrollment.enabled and old is not None and _after_enrollment(existing, new, sequence):
@@ -112,7 +136,16 @@ def evaluate(workflow: StoredWorkflow, old: Record | None, new: Record, sequence
             old.properties.get(name) != new.properties.get(name) for name in reenrollment.properties
         )
         if changed:
-            enroll(workflow, new, trigger_sequence=sequence)
+            enroll(workflow, new, trigger_sequence=sequence, existing=existing)
+
+
+def _enroll_first_time(workflow: StoredWorkflow, record: Record, sequence: str | None) -> bool:
+    """The common case, a record that just came to meet the triggers: enroll it without reading
+    first (the write is conditional on there being no enrollment). False when there is one, so
+    the caller reads it and decides (an active one, a re-enrollment)."""
+    if goals.blocks_enrollment(workflow, record) or suppression.blocks_enrollment(workflow, record):
+        return True  # G-2, E-6: it does not enroll, whatever enrollments it has
+    return enroll(workflow, record, trigger_sequence=sequence, existing=None) is not None
 
 
 def _after_enrollment(existing: Enrollment, new: Record, sequence: str | None) -> bool:
@@ -145,11 +178,13 @@ def on_event(
         if trigger.type == "GOAL_ACHIEVED" and str(detail.get("workflowId")) != trigger.workflowId:
             continue
         existing = store.get_enrollment(workflow.id, record.id)
+        if existing is not None and existing.status == Status.ACTIVE and not existing.started:
+            _send_start(existing)  # an earlier delivery of the event enrolled it, then lost the start
         if existing is not None and (existing.status == Status.ACTIVE or not trigger_reenrolls(workflow)):
             continue
         if event_id is not None and existing is not None and store.event_handled(workflow.id, event_id):
             continue
-        if enroll(workflow, record) is not None:
+        if enroll(workflow, record, existing=existing) is not None:
             enrolled += 1
             if event_id is not None:
                 store.mark_event_handled(workflow.id, event_id)
@@ -167,14 +202,29 @@ def trigger_reenrolls(workflow: StoredWorkflow) -> bool:
 
 
 # ---------------------------------------------------------------- enrolling
+class _Unread:
+    """The caller has not read the record's latest enrollment in the workflow: :func:`enroll` does."""
+
+
+UNREAD = _Unread()
+
+
 def enroll(
-    workflow: StoredWorkflow, record: Record, *, manual: bool = False, trigger_sequence: str | None = None
+    workflow: StoredWorkflow,
+    record: Record,
+    *,
+    manual: bool = False,
+    trigger_sequence: str | None = None,
+    existing: Enrollment | _Unread | None = UNREAD,
 ) -> Enrollment | None:
     """Enroll ``record``; None when it already has an active enrollment (or lost a race).
 
-    ``trigger_sequence`` is the stream sequence number of the change that enrolls it, if any.
+    ``trigger_sequence`` is the stream sequence number of the change that enrolls it, if any;
+    ``existing`` the record's latest enrollment when the caller has just read it (the conditional
+    write still guards against a race).
     """
-    existing = store.get_enrollment(workflow.id, record.id)
+    if isinstance(existing, _Unread):
+        existing = store.get_enrollment(workflow.id, record.id)
     if existing is not None and existing.status == Status.ACTIVE:
         if not existing.started:
             _send_start(existing)
@@ -221,8 +271,13 @@ def first_state(workflow: StoredWorkflow, enrollment: Enrollment) -> StepState |
     )
 
 
+START_FACTS = ("enrollmentId", "objectType", "enrolledAt", "run")
+
+
 def _send_start(enrollment: Enrollment) -> None:
+    """Queue the start (E-7), with what the starter needs to start it without reading it."""
     body = {"kind": "start", "workflowId": enrollment.workflowId, "recordId": enrollment.recordId}
+    body |= {name: getattr(enrollment, name) for name in START_FACTS}
     aws.client("sqs").send_message(QueueUrl=get_settings().starter_queue_url, MessageBody=json.dumps(body))
 
 
@@ -244,11 +299,11 @@ def enroll_existing_page(workflow_id: str, revision: int, after: str | None) -> 
         return
     page = records.list_records(workflow.objectType, limit=ENROLL_EXISTING_PAGE, after=after)
     for record in page.results:
-        if (
-            meets_triggers(workflow, record.properties)
-            and store.get_enrollment(workflow.id, record.id) is None
-        ):
-            enroll(workflow, record)
+        if not meets_triggers(workflow, record.properties):
+            continue
+        existing = store.get_enrollment(workflow.id, record.id)
+        if existing is None or (existing.status == Status.ACTIVE and not existing.started):
+            enroll(workflow, record, existing=existing)  # also re-sends a start this page lost before
     if page.after:
         body = {
             "kind": "enroll-existing",
@@ -261,15 +316,30 @@ def enroll_existing_page(workflow_id: str, revision: int, after: str | None) -> 
         )
 
 
-def start(workflow_id: str, record_id: str) -> None:
-    """The starter: start the execution of the record's active enrollment (idempotent)."""
+def start(workflow_id: str, record_id: str, facts: Mapping[str, Any] | None = None) -> None:
+    """The starter: start the execution of the record's enrollment (idempotent).
+
+    With the enrollment's ``facts`` in the message only the workflow is read: a second start is
+    refused by the execution's name, and an enrollment that ended meanwhile ends at its first
+    step's claim. The first step's claim marks it ``started``.
+    """
     workflow = workflows.get(workflow_id)
-    enrollment = store.get_enrollment(workflow_id, record_id)
-    if workflow is None or enrollment is None or enrollment.status != Status.ACTIVE or enrollment.started:
+    if workflow is None:
         return
+    if facts is not None and all(name in facts for name in START_FACTS):
+        enrollment = Enrollment.model_construct(
+            workflowId=workflow_id, recordId=record_id, **{name: facts[name] for name in START_FACTS}
+        )
+    else:  # a message from before the facts were sent
+        found = store.get_enrollment(workflow_id, record_id)
+        if found is None or found.status != Status.ACTIVE or found.started:
+            return
+        enrollment = found
     state = first_state(workflow, enrollment)
-    if state is None:
-        complete(workflow, enrollment)
+    if state is None:  # the first action was removed before the start: read it to complete it
+        current = store.get_enrollment(workflow_id, record_id)
+        if current is not None and current.enrollmentId == enrollment.enrollmentId:
+            complete(workflow, current)
         return
     try:
         aws.client("stepfunctions").start_execution(
@@ -280,13 +350,17 @@ def start(workflow_id: str, record_id: str) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
-    store.update_enrollment(enrollment, started=True)
 
 
 # ---------------------------------------------------------------- ending
-def complete(workflow: StoredWorkflow, enrollment: Enrollment) -> None:
-    if store.finish_enrollment(enrollment, Status.COMPLETED, None):
-        log(workflow, enrollment.recordId, Event.COMPLETED)
+def complete(
+    workflow: StoredWorkflow, enrollment: Enrollment, claim: tuple[int, dict[str, Any]] | None = None
+) -> bool:
+    """The enrollment has run its last action; ``claim``: the step doing it, marked done with it."""
+    if not store.finish_enrollment(enrollment, Status.COMPLETED, None, claim):
+        return False
+    log(workflow, enrollment.recordId, Event.COMPLETED)
+    return True
 
 
 def unenroll(workflow: StoredWorkflow, enrollment: Enrollment, reason: Reason, *, stop: bool = True) -> bool:

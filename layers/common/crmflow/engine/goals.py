@@ -101,12 +101,14 @@ def blocks_enrollment(workflow: StoredWorkflow, record: Record) -> bool:
 
 
 # ---------------------------------------------------------------- G-3: conversion
-def count_email(workflow: StoredWorkflow, enrollment: Enrollment) -> None:
-    """SEND_EMAIL sent a marketing email: the record counts once among the emailed of the period."""
+def count_email(workflow: StoredWorkflow, enrollment: Enrollment, changes: dict[str, Any]) -> None:
+    """SEND_EMAIL sent a marketing email: the record counts once among the emailed of the period.
+
+    The marks go into ``changes``, which the step writes with its claim (see engine.steps)."""
     current = period(workflow)
     if enrollment.emailed and enrollment.goalPeriod == current:
         return
-    store.update_enrollment(enrollment, emailed=True, goalMet=False, goalPeriod=current)
+    changes.update(emailed=True, goalMet=False, goalPeriod=current)
     store.add_stats(workflow.id, emailed=1)
 
 

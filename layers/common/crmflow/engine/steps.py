@@ -31,6 +31,7 @@ DELAY_TYPES = ("DELAY", "DELAY_UNTIL")
 # A Wait state may wake a fraction of a second before a timestamp with milliseconds: a step that
 # close to its time is due (else it would hand back the same state and spin)
 WAKE_TOLERANCE = timedelta(seconds=1)
+CLAIM_DONE = "claim done"  # in a step's changes: the write that completed the enrollment marked the claim
 
 
 class EnrollmentFinished(Exception):
@@ -67,6 +68,7 @@ class Context:
     now: datetime
     attempt: int
     due: datetime  # when the step was due; earlier than ``now`` when it ran late (E-7 throttling)
+    changes: dict[str, Any] = field(default_factory=dict)  # the enrollment's new fields, written at the end
 
 
 Executor = Callable[[Context], Outcome]
@@ -77,23 +79,39 @@ def run_step(event: dict[str, Any], action_type: str, execute: Executor) -> dict
     state = StepState.model_validate(event)
     if clock.parse_iso(state.wakeAt) - clock.now() > WAKE_TOLERANCE:
         return state.model_dump()  # not due yet (a restarted run starts here): hold until wakeAt
-    claim = store.claim_step(state.enrollmentId, state.step)
+    claim = store.claim_step(state.enrollmentId, state.workflowId, state.recordId, state.step, state.run)
     attempt = 1
-    if claim is not None:
-        if claim.get("state") == "DONE":
-            return _answer(json.loads(claim["result"]))
-        attempt = store.retry_claim(state.enrollmentId, state.step) if claim.get("state") == "RETRY" else 0
-        if attempt == 0:
-            age = (clock.now() - clock.parse_iso(claim["claimedAt"])).total_seconds()
+    if not claim.taken:
+        old = claim.item or {}
+        if old.get("enrollmentId") != state.enrollmentId or old.get("run") != state.run:
+            return _answer(None)  # ended and replaced, or restarted in a newer run: this run is over
+        if old.get("claimStep") != state.step:  # an older step delivered late, or none claimed
+            return _answer(None)  # while not active
+        if old.get("claimState") == "DONE":
+            return _answer(json.loads(old["claimResult"]))
+        if old.get("status") != Status.ACTIVE.value:
+            return _answer(None)
+        if old.get("claimState") == "RETRY":
+            claim = store.retry_claim(state.workflowId, state.recordId, state.step)
+            attempt = int((claim.item or {}).get("claimAttempts", 0))
+        if not claim.taken:
+            age = (clock.now() - clock.parse_iso(old["claimedAt"])).total_seconds()
             if age < CRASHED_AFTER_SECONDS:  # delivered twice while the first delivery runs
                 raise TransientActionError(f"step {state.step} of {state.enrollmentId} is already running")
             execute = _interrupted  # the first delivery died midway: never run an action twice
+            attempt = 0
+            claim = store.Claim(True, old)
+    enrollment = claim.enrollment
+    assert enrollment is not None  # a taken claim carries the enrollment
+    changes: dict[str, Any] = {}
     try:
-        result = _step(state, action_type, execute, attempt)
+        with store.buffered_log():
+            result = _step(state, enrollment, action_type, execute, attempt, changes)
     except TransientActionError:
-        store.release_claim(state.enrollmentId, state.step)
+        store.release_claim(state.workflowId, state.recordId, state.step)
         raise
-    store.complete_claim(state.enrollmentId, state.step, result)
+    if not changes.pop(CLAIM_DONE, False):
+        store.complete_claim(enrollment, state.step, result, **changes)
     return _answer(result)
 
 
@@ -107,17 +125,16 @@ def _answer(result: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -> dict[str, Any] | None:
+def _step(
+    state: StepState,
+    enrollment: Enrollment,
+    action_type: str,
+    execute: Executor,
+    attempt: int,
+    changes: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The gate and the action of a claimed step; ``changes`` collects the enrollment's new fields."""
     workflow = workflows.get(state.workflowId)
-    enrollment = store.get_enrollment(state.workflowId, state.recordId)
-    if (
-        enrollment is None
-        or enrollment.enrollmentId != state.enrollmentId
-        or enrollment.status != Status.ACTIVE
-    ):
-        return None
-    if state.run != enrollment.run:  # a live edit restarted this enrollment in a newer execution
-        return None
     if workflow is None:
         store.finish_enrollment(enrollment, Status.UNENROLLED, None)
         return None
@@ -133,19 +150,19 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
     if state.delayActionId:
         state = _after_delay(workflow, record.id, state)
     if state.actionId == END:
-        enrolling.complete(workflow, enrollment)
+        _complete(workflow, enrollment, state, changes)
         return None
     action = workflow.definition.action(state.actionId)
     if action is None:  # W-11: removed while the record waited for it
         enrolling.log(workflow, record.id, Event.ERROR, actionId=state.actionId, reason=Reason.ACTION_REMOVED)
-        return _goto(workflow, enrollment, state, state.plannedNext, now)
+        return _goto(workflow, enrollment, state, state.plannedNext, now, changes)
     if str(action.type) != action_type:  # the action was replaced by another type: run its Lambda
         return _next_state(state, action, now, same_step_action=True)
     if action_type not in DELAY_TYPES:
         if not workflow.enabled:  # W-1
             if action_type != "IF_THEN":
                 enrolling.log(workflow, record.id, Event.ACTION_SKIPPED, action, reason=Reason.WORKFLOW_OFF)
-                return _goto(workflow, enrollment, state, getattr(action, "next", None), now)
+                return _goto(workflow, enrollment, state, getattr(action, "next", None), now, changes)
         else:
             run_at, reason = next_allowed_run_with_reason(now, Calendar.from_definition(workflow.definition))
             if reason is not None and run_at > now:  # W-2, W-3
@@ -157,10 +174,10 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
                     reason=Reason(reason.value),
                     until=clock.iso(run_at),
                 )
-                store.update_enrollment(enrollment, currentActionId=action.id, waitingUntil=clock.iso(run_at))
+                changes.update(currentActionId=action.id, waitingUntil=clock.iso(run_at))
                 return _next_state(state, action, run_at)
     due = min(now, clock.parse_iso(state.wakeAt))
-    context = Context(workflow, enrollment, record, action, state, now, attempt, due)
+    context = Context(workflow, enrollment, record, action, state, now, attempt, due, changes)
     try:
         outcome = execute(context)
     except TransientActionError as error:
@@ -170,22 +187,21 @@ def _step(state: StepState, action_type: str, execute: Executor, attempt: int) -
     except PermanentActionError as error:
         outcome = _failed(action, str(error))
     if outcome.stay:
-        store.update_enrollment(
-            enrollment, currentActionId=action.id, waitingUntil=clock.iso(outcome.wake_at or now)
-        )
+        changes.update(currentActionId=action.id, waitingUntil=clock.iso(outcome.wake_at or now))
         return _next_state(state, action, outcome.wake_at or now)
     enrolling.log(workflow, record.id, outcome.event, action, reason=outcome.reason, **outcome.detail)
     if action_type in DELAY_TYPES and outcome.event == Event.DELAY_STARTED:
         wake = outcome.wake_at or now
-        after = _goto(workflow, enrollment, state, outcome.next_action_id, wake, waiting_in=action.id)
+        after = _goto(
+            workflow, enrollment, state, outcome.next_action_id, wake, changes, waiting_in=action.id
+        )
         if after is None:
             return None
         holding = {**after, "delayActionId": action.id, "delayStartedAt": clock.iso(context.due)}
-        store.update_enrollment(  # waitState lets a live edit restart the wait (W-12, W-13)
-            enrollment, currentActionId=action.id, waitingUntil=clock.iso(wake), waitState=json.dumps(holding)
-        )
+        # waitState lets a live edit restart the wait (W-12, W-13)
+        changes.update(currentActionId=action.id, waitingUntil=clock.iso(wake), waitState=json.dumps(holding))
         return holding
-    return _goto(workflow, enrollment, state, outcome.next_action_id, outcome.wake_at or now)
+    return _goto(workflow, enrollment, state, outcome.next_action_id, outcome.wake_at or now, changes)
 
 
 def _after_delay(workflow: StoredWorkflow, record_id: str, state: StepState) -> StepState:
@@ -223,17 +239,29 @@ def _next_state(
     ).model_dump()
 
 
+def _complete(
+    workflow: StoredWorkflow, enrollment: Enrollment, state: StepState, changes: dict[str, Any]
+) -> None:
+    """Complete the enrollment, marking this step's claim done in the same write (one call less)."""
+    if enrolling.complete(workflow, enrollment, (state.step, changes)):
+        changes.clear()
+        changes[CLAIM_DONE] = True
+
+
 def _goto(
     workflow: StoredWorkflow,
     enrollment: Enrollment,
     state: StepState,
     next_id: str | None,
     wake: datetime,
+    changes: dict[str, Any],
     *,
     waiting_in: str | None = None,
 ) -> dict[str, Any] | None:
     """Move to ``next_id`` at ``wake``; the end of the graph completes the enrollment."""
     following = workflow.definition.action(next_id)
+    if following is None and state.actionId != END:
+        changes.update(currentActionId=state.actionId)  # a finished enrollment shows its last action
     if following is None:
         if waiting_in is not None and wake > clock.now():  # a trailing delay: hold, then complete
             return state.model_copy(
@@ -244,8 +272,8 @@ def _goto(
                     "plannedNext": None,
                 }
             ).model_dump()
-        enrolling.complete(workflow, enrollment)
+        _complete(workflow, enrollment, state, changes)
         return None
     if waiting_in is None:
-        store.update_enrollment(enrollment, currentActionId=following.id, waitingUntil=None)
+        changes.update(currentActionId=following.id, waitingUntil=None)
     return _next_state(state, following, wake)

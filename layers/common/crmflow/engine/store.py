@@ -4,17 +4,19 @@ Enrollments table
   ``pk=WF#{workflowId}``, ``sk=R#{recordId}``: the record's latest enrollment in the workflow
     (GSI ``byRecord``: ``gsi1pk=REC#{objectType}#{recordId}``, ``gsi1sk=WF#{workflowId}``).
   ``pk=WF#{workflowId}``, ``sk=H#{recordId}#{number:06}``: enrollment history, kept for good (L-2).
-  ``pk=ENR#{enrollmentId}``, ``sk=S#{step:06}``: the at-most-once claim of one step (W-7).
+  The at-most-once claim of the step running (W-7) is part of the enrollment item (claim* fields).
 Log table (L-2: two tiers, each with its own TTL in ``expiresAt``)
   ``pk=WF#{workflowId}``, ``sk={at}#{uid}``: full detail, kept 180 days.
   ``pk=WFS#{workflowId}``, ``sk={at}#{uid}``: record id, event and action type, kept 2 years.
   Both carry ``gsi1pk=...#R#{recordId}`` for the per-record log.
 """
 
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -125,8 +127,8 @@ def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bo
     """Store a new active enrollment; False when the record already has one (or lost a race).
 
     The conditional put of the enrollment item is the guard; the history item is written after it
-    and is idempotent. (No transaction: moto copies every table per transaction, and nothing here
-    needs one.)
+    and is idempotent, in the same batch as the invocation's log entries when they are buffered.
+    (No transaction: it would cost twice the write units, and nothing here needs one.)
     """
     put: dict[str, Any] = {"TableName": _enrollments(), "Item": serialize(_enrollment_item(enrollment))}
     if previous_number is None:
@@ -144,14 +146,19 @@ def insert_enrollment(enrollment: Enrollment, previous_number: int | None) -> bo
         if _conditional_failed(error):
             return False
         raise
-    history_item = {
+    _put_later(_enrollments(), _history_item(enrollment))
+    return True
+
+
+def _history_item(enrollment: Enrollment, **ended: Any) -> dict[str, Any]:
+    """The history item of one enrollment (kept for good, L-2): when it began and, once over, how."""
+    return {
         "pk": f"WF#{enrollment.workflowId}",
         "sk": f"H#{enrollment.recordId}#{enrollment.number:06d}",
         "enrollmentId": enrollment.enrollmentId,
         "enrolledAt": enrollment.enrolledAt,
+        **ended,
     }
-    db().put_item(TableName=_enrollments(), Item=serialize(history_item))
-    return True
 
 
 def _history_key(enrollment: Enrollment) -> dict[str, Any]:
@@ -162,38 +169,44 @@ def _history_key(enrollment: Enrollment) -> dict[str, Any]:
     }
 
 
-def finish_enrollment(enrollment: Enrollment, status: Status, reason: str | None) -> bool:
-    """Mark an active enrollment completed or unenrolled; False if it had already ended."""
+def finish_enrollment(
+    enrollment: Enrollment,
+    status: Status,
+    reason: str | None,
+    claim: tuple[int, dict[str, Any]] | None = None,
+) -> bool:
+    """Mark an active enrollment completed or unenrolled; False if it had already ended.
+
+    ``claim``: the step (and its changes) that ends it, marked done in the same update. The history
+    item is written whole (with the log entries when they are buffered).
+    """
     now = clock.iso(clock.now())
+    fields: dict[str, Any] = {"status": status.value, "endedAt": now, "waitingUntil": None}
+    if claim is not None:
+        fields |= {k: v for k, v in claim[1].items() if k not in _WAITING_FIELDS}
+        fields |= {"claimState": "DONE", "claimResult": json.dumps(None)}
+    names = {f"#{key}": key for key in fields} | {"#status": "status"}
+    values = serialize({f":{key}": value for key, value in fields.items()})
+    values |= {f":{key}": {"NULL": True} for key, value in fields.items() if value is None}
+    values |= {":active": {"S": "ACTIVE"}, ":id": {"S": enrollment.enrollmentId}}
+    condition = "#status = :active AND enrollmentId = :id"
+    if claim is not None:
+        values[":step"] = {"N": str(claim[0])}
+        condition += " AND claimStep = :step"
     try:
         db().update_item(
             TableName=_enrollments(),
             Key=_key(enrollment.workflowId, enrollment.recordId),
-            UpdateExpression="SET #status = :status, endedAt = :now, waitingUntil = :none",
-            ConditionExpression="#status = :active AND enrollmentId = :id",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":status": {"S": status.value},
-                ":now": {"S": now},
-                ":none": {"NULL": True},
-                ":active": {"S": "ACTIVE"},
-                ":id": {"S": enrollment.enrollmentId},
-            },
+            UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
     except ClientError as error:
         if _conditional_failed(error):
             return False
         raise
-    db().update_item(
-        TableName=_enrollments(),
-        Key=_history_key(enrollment),
-        UpdateExpression="SET endedAt = :now, outcome = :status, reason = :reason",
-        ExpressionAttributeValues={
-            ":now": {"S": now},
-            ":status": {"S": status.value},
-            ":reason": {"S": reason} if reason else {"NULL": True},
-        },
-    )
+    _put_later(_enrollments(), _history_item(enrollment, endedAt=now, outcome=status.value, reason=reason))
     return True
 
 
@@ -352,72 +365,148 @@ def mark_event_handled(workflow_id: str, event_id: str) -> None:
 
 
 # ---------------------------------------------------------------- step claims (W-7)
-def claim_step(enrollment_id: str, step: int) -> dict[str, Any] | None:
-    """Claim a step before it runs. None: claimed now. Otherwise the existing claim."""
-    key = {"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}}
-    try:
-        db().put_item(
-            TableName=_enrollments(),
-            Item={
-                **key,
-                "state": {"S": "RUNNING"},
-                "attempts": {"N": "1"},
-                "claimedAt": {"S": clock.iso(clock.now())},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-        return None
-    except ClientError as error:
-        if not _conditional_failed(error):
-            raise
-    item = db().get_item(TableName=_enrollments(), Key=key, ConsistentRead=True)
-    return deserialize(item.get("Item", {}))
+# The claim of the step an enrollment is running lives on the enrollment item itself (claimStep,
+# claimState RUNNING/RETRY/DONE, claimedAt, claimAttempts, claimResult): taking it also reads the
+# enrollment, and finishing it also writes the step's changes, so a step costs two writes, not five.
+_CLAIM_FIELDS = ("claimStep", "claimState", "claimedAt", "claimAttempts", "claimResult")
 
 
-def retry_claim(enrollment_id: str, step: int) -> int:
-    """Take a claim released for retry; answers the attempt number (0 if it was not released)."""
+@dataclass
+class Claim:
+    """The answer to :func:`claim_step`: the enrollment when the claim was taken, else the item as it was."""
+
+    taken: bool
+    item: dict[str, Any] | None
+
+    @property
+    def enrollment(self) -> Enrollment | None:
+        return Enrollment.model_validate(self.item) if self.item else None
+
+
+def claim_step(enrollment_id: str, workflow_id: str, record_id: str, step: int, run: int) -> Claim:
+    """Claim ``step`` of the active enrollment ``enrollment_id`` in execution run ``run``."""
     try:
         answer = db().update_item(
             TableName=_enrollments(),
-            Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
-            UpdateExpression="SET #state = :running, claimedAt = :now ADD attempts :one",
-            ConditionExpression="#state = :retry",
-            ExpressionAttributeNames={"#state": "state"},
+            Key=_key(workflow_id, record_id),
+            UpdateExpression=(
+                "SET claimStep = :step, claimState = :running, claimedAt = :now, claimAttempts = :one, "
+                "started = :true REMOVE claimResult"
+            ),
+            ConditionExpression=(
+                "enrollmentId = :id AND #status = :active AND #run = :run "
+                "AND (attribute_not_exists(claimStep) OR claimStep < :step)"
+            ),
+            ExpressionAttributeNames={"#status": "status", "#run": "run"},
+            ExpressionAttributeValues={
+                ":step": {"N": str(step)},
+                ":running": {"S": "RUNNING"},
+                ":now": {"S": clock.iso(clock.now())},
+                ":one": {"N": "1"},
+                ":id": {"S": enrollment_id},
+                ":active": {"S": "ACTIVE"},
+                ":run": {"N": str(run)},
+                ":true": {"BOOL": True},
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not _conditional_failed(error):
+            raise
+        old = error.response.get("Item")
+        return Claim(False, deserialize(old) if old else None)
+    return Claim(True, deserialize(answer["Attributes"]))
+
+
+def retry_claim(workflow_id: str, record_id: str, step: int) -> Claim:
+    """Take a claim released for retry (RETRY → RUNNING, one more attempt)."""
+    try:
+        answer = db().update_item(
+            TableName=_enrollments(),
+            Key=_key(workflow_id, record_id),
+            UpdateExpression="SET claimState = :running, claimedAt = :now ADD claimAttempts :one",
+            ConditionExpression="claimStep = :step AND claimState = :retry",
             ExpressionAttributeValues={
                 ":running": {"S": "RUNNING"},
                 ":retry": {"S": "RETRY"},
                 ":one": {"N": "1"},
+                ":step": {"N": str(step)},
                 ":now": {"S": clock.iso(clock.now())},
             },
             ReturnValues="ALL_NEW",
         )
     except ClientError as error:
         if _conditional_failed(error):
-            return 0
+            return Claim(False, None)
         raise
-    return int(answer["Attributes"]["attempts"]["N"])
+    return Claim(True, deserialize(answer["Attributes"]))
 
 
-def release_claim(enrollment_id: str, step: int) -> None:
+def release_claim(workflow_id: str, record_id: str, step: int) -> None:
     """A transient failure: the step may run again on the next attempt."""
-    db().update_item(
-        TableName=_enrollments(),
-        Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
-        UpdateExpression="SET #state = :retry",
-        ExpressionAttributeNames={"#state": "state"},
-        ExpressionAttributeValues={":retry": {"S": "RETRY"}},
-    )
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(workflow_id, record_id),
+            UpdateExpression="SET claimState = :retry",
+            ConditionExpression="claimStep = :step",
+            ExpressionAttributeValues={":retry": {"S": "RETRY"}, ":step": {"N": str(step)}},
+        )
+    except ClientError as error:
+        if not _conditional_failed(error):
+            raise
 
 
-def complete_claim(enrollment_id: str, step: int, result: dict[str, Any] | None) -> None:
-    """The step is done: a repeated invocation answers ``result`` (None: the enrollment ended)."""
-    db().update_item(
-        TableName=_enrollments(),
-        Key={"pk": {"S": f"ENR#{enrollment_id}"}, "sk": {"S": f"S#{step:06d}"}},
-        UpdateExpression="SET #state = :done, #result = :result",
-        ExpressionAttributeNames={"#state": "state", "#result": "result"},
-        ExpressionAttributeValues={":done": {"S": "DONE"}, ":result": {"S": json.dumps(result)}},
-    )
+def complete_claim(enrollment: Enrollment, step: int, result: dict[str, Any] | None, **fields: Any) -> None:
+    """The step is done: a repeated invocation answers ``result`` (None: the enrollment ended).
+
+    ``fields`` are the step's changes to the enrollment, written in the same update while it is
+    active; an enrollment that ended during the step keeps what it did (its last action, the
+    email marks) but not its waits.
+    """
+    kept = {key: value for key, value in fields.items() if key not in _WAITING_FIELDS}
+    ended = result is None  # the step ended the enrollment: no status condition
+    if ended or (not _mark_done(enrollment, step, result, fields, while_active=bool(fields)) and fields):
+        _mark_done(enrollment, step, result, kept, while_active=False)
+
+
+_WAITING_FIELDS = ("waitingUntil", "waitState")
+
+
+def _mark_done(
+    enrollment: Enrollment,
+    step: int,
+    result: dict[str, Any] | None,
+    fields: dict[str, Any],
+    *,
+    while_active: bool,
+) -> bool:
+    names = {f"#{key}": key for key in fields}
+    values = serialize({f":{key}": value for key, value in fields.items()})
+    values |= {f":{key}": {"NULL": True} for key, value in fields.items() if value is None}
+    values |= {":done": {"S": "DONE"}, ":result": {"S": json.dumps(result)}}
+    values |= {":step": {"N": str(step)}, ":id": {"S": enrollment.enrollmentId}}
+    condition = "claimStep = :step AND enrollmentId = :id"
+    if while_active:
+        names["#status"] = "status"
+        values[":active"] = {"S": "ACTIVE"}
+        condition += " AND #status = :active"
+    assignments = ["claimState = :done", "claimResult = :result", *(f"#{key} = :{key}" for key in fields)]
+    try:
+        db().update_item(
+            TableName=_enrollments(),
+            Key=_key(enrollment.workflowId, enrollment.recordId),
+            UpdateExpression="SET " + ", ".join(assignments),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeNames": names} if names else {}),
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if _conditional_failed(error):
+            return False
+        raise
+    return True
 
 
 # ---------------------------------------------------------------- log (L-1, L-2)
@@ -443,14 +532,58 @@ def append_log(workflow_id: str, entry: LogEntry) -> None:
         "actionType": entry.actionType,
         "expiresAt": int((at + timedelta(days=SUMMARY_DAYS)).timestamp()),
     }
-    db().batch_write_item(
-        RequestItems={
-            _log(): [
-                {"PutRequest": {"Item": serialize(detail)}},
-                {"PutRequest": {"Item": serialize(summary)}},
-            ]
-        }
-    )
+    if _pending is not None:
+        _pending.extend([(_log(), detail), (_log(), summary)])
+    else:
+        _write([(_log(), detail), (_log(), summary)])
+
+
+_pending: list[tuple[str, dict[str, Any]]] | None = None
+_BATCH = 25  # BatchWriteItem's limit
+
+
+def _put_later(table: str, item: dict[str, Any]) -> None:
+    """Put ``item`` with the buffered writes (see :func:`buffered_log`), or now when none are."""
+    if _pending is not None:
+        _pending.append((table, item))
+    else:
+        db().put_item(TableName=table, Item=serialize(item))
+
+
+@contextlib.contextmanager
+def buffered_log() -> Iterator[None]:
+    """Write the log entries and enrollment history items made inside in as few batches as
+    possible (one BatchWriteItem across both tables, up to 25 items), when the block ends.
+
+    A step's entries (DELAY_ENDED, ACTION_EXECUTED, COMPLETED and the finished history item) then
+    cost one call. They are written whether the block ends normally or by an error, before the
+    step's claim is completed; every one is a plain put, so writing one twice changes nothing.
+    """
+    global _pending
+    if _pending is not None:  # already buffering: the outer block writes
+        yield
+        return
+    _pending = []
+    try:
+        yield
+    finally:
+        pending, _pending = _pending, None
+        _write(pending)
+
+
+def _write(items: list[tuple[str, dict[str, Any]]]) -> None:
+    for first in range(0, len(items), _BATCH):
+        batch: dict[str, list[dict[str, Any]]] = {}
+        for table, item in items[first : first + _BATCH]:
+            batch.setdefault(table, []).append({"PutRequest": {"Item": serialize(item)}})
+        for _attempt in range(8):
+            answer = db().batch_write_item(RequestItems=batch)
+            batch = answer.get("UnprocessedItems") or {}
+            if not batch:
+                break
+            time.sleep(0.05 * 2**_attempt)
+        else:
+            raise RuntimeError(f"{sum(map(len, batch.values()))} log items were not written (throttled)")
 
 
 def _log_items(

@@ -6,7 +6,8 @@
 - A record that joins a suppression list while enrolled is unenrolled (UNENROLLED / SUPPRESSED,
   execution stopped):
 
-  * a dynamic list: the records stream, on every change of the record (:func:`on_record_change`);
+  * a dynamic list: the records stream, on a change of a property the list reads that puts the
+    record on it (:func:`on_record_change`, chosen by the trigger index, :mod:`crmflow.triggers`);
   * a manual list: adding members (:func:`members_joined`, called by the lists API);
   * and the step gate before every action (:func:`unenroll_if_suppressed`), so a missed or late
     event, or a list added to an active workflow, still stops the record before its next action.
@@ -16,23 +17,27 @@ its filters against the current record), so a replayed stream batch cannot act o
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from crmflow import lists
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import store
 from crmflow.engine.models import Enrollment, Reason, Status
-from crmflow.lists import CrmList
 from crmflow.records import service as records
 from crmflow.records.models import Record
 from crmflow.workflows import store as workflows
 from crmflow.workflows.store import StoredWorkflow
 
+if TYPE_CHECKING:
+    from crmflow.lists import CrmList
 
-def suppressing_list(workflow: StoredWorkflow, record: Record) -> CrmList | None:
+
+def suppressing_list(workflow: StoredWorkflow, record: Record) -> "CrmList | None":
     """The first suppression list of the workflow the record is on now, or None.
 
     A list deleted after the workflow was saved suppresses no one (deleting a list in use is refused).
     """
+    from crmflow import lists  # only for workflows with suppression lists
+
     types: dict[str, str] | None = None
     for list_id in workflow.definition.suppressionListIds:
         crm_list = lists.get(list_id)
@@ -99,6 +104,8 @@ def members_joined(list_id: str, record_ids: Iterable[str]) -> int:
     Cost: one read of the workflows, then one GetItem per record and workflow using the list (none
     when no workflow uses it). Answers how many enrollments ended.
     """
+    from crmflow import lists
+
     using = lists.workflows_using(list_id)
     ended = 0
     for workflow in using:

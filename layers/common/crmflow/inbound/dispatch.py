@@ -8,7 +8,6 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from crmflow import forms
 from crmflow.engine import enroll as enrolling
 from crmflow.errors import ApiError
 from crmflow.idempotency import persistence
@@ -49,6 +48,8 @@ def handle(envelope: Any, event_id: str | None, context: LambdaContext | None = 
             activity = ActivityLogged.model_validate(event.detail)
             _once(event_id, context, lambda: _log_activity(activity, event_id))
         elif event.detail_type == FORM_SUBMITTED and "values" in event.detail:
+            from crmflow import forms  # forms and the lifecycle rules only for a submission
+
             submission = FormSubmission.model_validate(event.detail)
             contact_id = _once(
                 event_id, context, lambda: forms.submit(submission.formId, submission.values).id

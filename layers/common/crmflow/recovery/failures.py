@@ -40,7 +40,7 @@ def fail(enrollment: Enrollment, state: StepState, error: str, cause: str) -> bo
         return False
     if enrollment.run != state.run:  # a live edit restarted it in a newer execution
         return False
-    store.release_claim(state.enrollmentId, state.step)  # the failed step may run again on retry
+    store.release_claim(state.workflowId, state.recordId, state.step)  # the failed step may run again
     if not store.fail_enrollment(enrollment, state.actionId, state.model_dump_json()):
         return False
     workflow = workflows.get(enrollment.workflowId)

@@ -9,22 +9,33 @@ The verdict asks the engine's own rules (:func:`crmflow.engine.enroll.meets_trig
 so it says what the engine does; the per-filter detail comes from :func:`crmflow.filters.explain`
 typed by the property definitions. ``reasons`` lists every rule that keeps the record out, in the
 order a user would fix them; ``verdict`` is the first (or "meets the triggers").
+
+A record enrolls when a change makes it start to meet the triggers (E-1). One that already met them
+when the workflow was last turned on (``enabledAt``) and was not enrolled then (no ``enrollExisting``)
+never has such a change while it keeps meeting them: :func:`_met_when_turned_on` says so (``MET_BEFORE``,
+when no other rule keeps it out).
 """
 
+from datetime import datetime
 from typing import Any
 
-from crmflow import lists
+from crmflow import clock, lists
 from crmflow.engine import enroll as enrolling
 from crmflow.engine import goals, suppression
 from crmflow.engine import store as engine_store
 from crmflow.engine.models import Enrollment, Status
 from crmflow.errors import NotFound
 from crmflow.filters import explain as explain_filters
+from crmflow.filters import filter_properties
 from crmflow.records import service as records
+from crmflow.records.history import KEPT
+from crmflow.records.models import Record
 from crmflow.workflows import store
 from crmflow.workflows.models import has_goal
+from crmflow.workflows.store import StoredWorkflow
 
 MEETS = "meets the triggers"
+MET_BEFORE = "met the triggers before it was turned on; turn on with enrollExisting to enroll it"
 
 
 def explain(workflow_id: str, record_id: str) -> dict[str, Any]:
@@ -81,6 +92,10 @@ def explain(workflow_id: str, record_id: str) -> dict[str, Any]:
         reasons.append("already meets the goal")
     if current is not None and current.status != Status.ACTIVE and not re_enrollment.enabled:
         reasons.append("enrolled before and re-enrollment is off")
+    if not reasons and current is None and event is None and _met_when_turned_on(workflow, record):
+        # only when nothing else keeps it out: a suppression list or the goal would have kept it out of
+        # a change too, and at one instant of the virtual clock which came first cannot be told
+        reasons.append(MET_BEFORE)
 
     return {
         "workflowId": workflow.id,
@@ -116,3 +131,42 @@ def _history(workflow_id: str, record_id: str, current: Enrollment | None) -> li
             }
         )
     return answer
+
+
+def _met_when_turned_on(workflow: StoredWorkflow, record: Record) -> bool:
+    """Whether ``record`` (never enrolled, meeting the triggers now) met them when ``workflow`` was last
+    turned on. Its trigger properties' values then: the current ones if the record has not changed since
+    (``updatedAt``), else from the property history where it is kept. A record created after the workflow
+    was turned on did not. When a value then is not known (a property without kept history changed since),
+    it did: the engine enrolls at the change that makes a record meet the triggers, so a record that meets
+    them and was never enrolled has met them through every change since."""
+    if not workflow.enabled or workflow.enabledAt is None:
+        return False
+    enabled_at = clock.parse_iso(workflow.enabledAt)
+    if clock.parse_iso(record.createdAt) > enabled_at:
+        return False
+    if clock.parse_iso(record.updatedAt) <= enabled_at:
+        return True  # unchanged since: it met them then as it does now
+    then: dict[str, str | None] = dict(record.properties)
+    for name in filter_properties(workflow.definition.enrollment.filterGroups):
+        value = _value_at(record, name, enabled_at)
+        if value is _UNKNOWN:
+            return True
+        then[name] = value if isinstance(value, str) else None
+    return enrolling.meets_triggers(workflow, then)
+
+
+_UNKNOWN = object()
+
+
+def _value_at(record: Record, name: str, at: datetime) -> object:
+    """The value ``name`` had at ``at``, from the kept history; ``_UNKNOWN`` when none is kept."""
+    if name not in KEPT:
+        return _UNKNOWN
+    entries = record.history.get(name) or []  # from the record's creation on: none, never a value
+    value: str | None = None
+    for entry in entries:  # oldest first
+        if clock.parse_iso(entry.timestamp) > at:
+            break
+        value = entry.value
+    return value
