@@ -42,7 +42,7 @@ $(VENV)/bin/checkov: | $(VENV)/.installed .venv-checkov/.installed
 
 setup: $(VENV)/.installed ## create .venv from the pinned requirements (the others imply it)
 
-demo: setup ## the demo account through a simulated week, and its report
+demo: setup ## the demo account through 30 simulated days, and its HTML report (out/demo/report.html)
 	TZ=UTC $(VENV)/bin/crmflow demo
 
 serve: setup ## crmflow serve: the API on http://127.0.0.1:3000 (token local-admin), Swagger UI at /docs

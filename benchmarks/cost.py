@@ -2,15 +2,16 @@
 
 List prices, us-east-1, on-demand, without free tiers (check the AWS price pages before relying):
 Step Functions Standard $0.025 per 1,000 state transitions; Lambda $0.20 per million requests and
-$0.0000166667 per GB-second (x86); DynamoDB on-demand $0.625 per million write request units and
-$0.125 per million read request units; SQS standard $0.40 per million requests; SES $0.10 per 1,000
-emails; EventBridge $1.00 per million custom events.
+$0.0000133334 per GB-second (arm64, as template.yaml deploys); DynamoDB on-demand $0.625 per
+million write request units and $0.125 per million read request units; SQS standard $0.40 per
+million requests; SES $0.10 per 1,000 emails; EventBridge $1.00 per million custom events.
 
 The inputs are counted, not guessed: transitions from the executions' histories, Lambda invocations
 and their in-process durations from the runtime (each rounded up to 1 ms and billed at the
 function's MemorySize in template.yaml), AWS calls made by the handlers by operation. A DynamoDB
-write counts one unit per item written (items here are under 1 KB; a transaction counts two), a
-strongly consistent read one unit per item, a query one unit per call. SQS counts the handlers'
+item written counts one write unit, plus one per global secondary index of its table (items here
+are under 1 KB; a transaction counts two), a strongly consistent read one unit per item, a query
+one unit per call. SQS counts the handlers'
 sends plus one receive and one delete per delivered batch (Lambda's poller, also billed).
 """
 
@@ -22,14 +23,13 @@ from dataclasses import dataclass
 PRICES = {
     "transition": 0.025 / 1000,
     "lambda_request": 0.20 / 1e6,
-    "gb_second": 0.0000166667,
+    "gb_second": 0.0000133334,
     "write_unit": 0.625 / 1e6,
     "read_unit": 0.125 / 1e6,
     "sqs_request": 0.40 / 1e6,
     "email": 0.10 / 1000,
     "event": 1.00 / 1e6,
 }
-WRITES = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1}
 READS = {"GetItem": 1, "Query": 1, "Scan": 1}
 
 
@@ -41,7 +41,7 @@ class Usage:
     transitions: int
     invocations: dict[str, tuple[int, int, int]]  # function: (invocations, billed ms, memory MB)
     calls: Counter[tuple[str, str]]
-    batch_write_items: int  # items written through BatchWriteItem
+    write_units: int  # DynamoDB items written, each times (1 + the indexes of its table)
     queue_batches: int  # SQS batches delivered to functions (a receive and a delete each)
 
 
@@ -51,8 +51,7 @@ def per_million(usage: Usage) -> dict[str, float]:
     requests = sum(count for count, _, _ in usage.invocations.values())
     gb_seconds = sum(memory / 1024 * ms / 1000 for _, ms, memory in usage.invocations.values())
     ddb = {op: n for (service, op), n in usage.calls.items() if service == "dynamodb"}
-    writes = sum(WRITES.get(op, 0) * n for op, n in ddb.items()) + usage.batch_write_items
-    writes += 2 * ddb.get("TransactWriteItems", 0)
+    writes = usage.write_units
     reads = sum(READS.get(op, 0) * n for op, n in ddb.items())
     sqs = sum(n for (service, _), n in usage.calls.items() if service == "sqs") + 2 * usage.queue_batches
     cost = {

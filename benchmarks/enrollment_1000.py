@@ -65,6 +65,7 @@ def run(contacts: int = CONTACTS, *, fast: bool = True, kind: str = "benchmark")
         rt.api("POST", f"/workflows/{workflow['id']}/enable", {"enrollExisting": False})
         rt.settle()
         rt.calls.counts.clear()
+        rt.calls.items_written.clear()
         before = Counter(rt.invocation_counts), Counter(rt.invocation_ms)
         chunks: list[float] = []
         began = time.perf_counter()
@@ -90,6 +91,12 @@ def run(contacts: int = CONTACTS, *, fast: bool = True, kind: str = "benchmark")
             )
             for fn in rt.functions.values()
         }
+        ddb = rt.client("dynamodb")
+        indexes = {
+            table: len(ddb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", []))
+            for table in rt.calls.items_written
+        }
+        write_units = sum(n * (1 + indexes[table]) for table, n in rt.calls.items_written.items())
         stats = rt.api("GET", f"/workflows/{workflow['id']}/stats").json
         sample = [e for e in rt.executions() if e["name"].startswith(f"wf{workflow['id']}-")]
         transitions_per_enrollment = _transitions(rt, sample[:20])
@@ -101,7 +108,7 @@ def run(contacts: int = CONTACTS, *, fast: bool = True, kind: str = "benchmark")
         transitions=round(transitions_per_enrollment * contacts),
         invocations=invocations,
         calls=calls,
-        batch_write_items=0,
+        write_units=write_units,
         queue_batches=invocations.get("StarterFunction", (0, 0, 0))[0],
     )
     return {

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 from crmflow import aws
 from crmflow.workflows import store as workflow_store
+from crmflow_local import fast_path
 from crmflow_local.runtime import Runtime
 from engine_support import (
     LEAD,
@@ -30,18 +31,7 @@ from engine_support import (
 STREAM = "RecordsStreamFunction"
 SET_NURTURED = {"type": "SET_PROPERTY", "property": "nurtured", "value": "true"}
 WAIT_TWO_DAYS = {"type": "DELAY", "delay": {"days": 2}}
-DATA_OPERATIONS = (
-    "get_item",
-    "put_item",
-    "update_item",
-    "delete_item",
-    "query",
-    "scan",
-    "batch_get_item",
-    "batch_write_item",
-    "transact_get_items",
-    "transact_write_items",
-)
+DATA_OPERATIONS = tuple(sorted(fast_path.DIRECT_OPERATIONS))  # every DynamoDB data call
 
 
 class Call(NamedTuple):

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--start", default=DEFAULT_START, help="virtual clock start (ISO 8601)")
     demo = commands.add_parser("demo", help="run the demo account through simulated days and report")
     demo.add_argument("--start", default=DEFAULT_START)
+    demo.add_argument("--out", default="out/demo", help="directory of the HTML report (default: out/demo)")
+    demo.add_argument("--scale", type=float, default=1.0, help="size of the account and its activity (1.0)")
     workflows_code.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "workflows":
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from crmflow_local.demo import run_demo
 
-    return run_demo(args.start, sys.stdout)
+    return run_demo(args.start, scale=args.scale, out_dir=args.out)
 
 
 if __name__ == "__main__":

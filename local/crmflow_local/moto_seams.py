@@ -14,20 +14,28 @@ Three seams route those to the runtime instead:
    idle, and ``ExecutionWorker.stop`` wakes a stopped execution that waits on the virtual clock.
 
 ``tests/test_moto_seams.py`` fails loudly when moto changes under any of them.
+
+Two more seams make moto's DynamoDB cost what an operation touches, for accounts of a real size;
+the demo turns them on for its run (:func:`installed`), see "Scale" at the end of this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from threading import Thread
 from typing import Any
 
 import moto
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
@@ -137,3 +145,131 @@ def uninstall() -> None:
     execution_worker.ExecutionWorker.stop = _original_stop  # type: ignore[method-assign]
     execution_worker.ExecutionWorker._get_evaluation_entrypoint = _original_entrypoint  # type: ignore[method-assign]
     retrier_decl.time = _original_retry_time
+
+
+# ====================================================================== Scale
+# Two of moto's DynamoDB operations at the cost of what they touch, while the demo runs.
+#
+# **Transactions.** moto 5.2.5's ``transact_write_items`` deep-copies the **whole table** once per item of the
+# transaction, so that it can roll back. The records table holds every record and, in its stream
+# shard, every change ever made (moto never trims it), so one association write (a transaction of
+# 2 items) costs two copies of all of it: about 1.2 s each once 2,000 contacts are loaded, and more
+# as the month goes on. crmflow writes every association in a transaction, so an account of a real
+# size could not be built or run.
+#
+# This seam keeps moto's transaction code and its outcome (all items written, or none, with the
+# same errors), but backs up only what the transaction touches: a copy of each item it names (or
+# the fact that there was none) and the length of each stream shard. On a failure the items are
+# put back and the stream records of the partial writes are dropped, which is what restoring the
+# copied table did.
+#
+# **Queries.** moto's ``Table.query`` on the table's own key sorts every item of the table, then
+# keeps the partition asked for: a query of one contact's associations reads all 10,000 items of the
+# records table. This seam hands it only that partition (``Table.items[hash_key]``); the filtering,
+# sorting, paging and copying that follow are moto's own, so the answer is the same. A query on an
+# index gets every item unsorted: moto sorts the matches by the index's keys afterwards anyway.
+#
+# Both are installed by the demo for its run only (:func:`installed`). They belong with the runtime's
+# other seams into moto (``crmflow_local/moto_seams.py``), where ``make serve`` and the tests would
+# get them too.
+
+_original_transact = DynamoDBBackend.transact_write_items
+_original_query = Table.query
+
+
+class _NoTableCopies:
+    """``copy`` as moto's DynamoDB backend sees it during a transaction: tables are not copied."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple[Table, DynamoType, Any] | None:
+    """The table and key an item of a transaction writes, or None (moto will refuse it anyway)."""
+    try:
+        _, operation = next(iter(entry.items()))
+        table = backend.tables[operation["TableName"]]
+        source = operation.get("Key") or operation.get("Item") or {}
+        hash_key = DynamoType(source[table.hash_key_attr])
+        range_key = DynamoType(source[table.range_key_attr]) if table.range_key_attr else None
+    except (KeyError, StopIteration, AttributeError, TypeError):
+        return None
+    return table, hash_key, range_key
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    saved: list[tuple[Table, DynamoType, Any, Any]] = []
+    streams: dict[int, tuple[Any, int]] = {}
+    for entry in transact_items:
+        found = _touched(self, entry)
+        if found is None:
+            continue
+        table, hash_key, range_key = found
+        if table.stream_shard is not None:
+            streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+        if range_key is None:
+            current = table.items.get(hash_key)
+        else:
+            current = table.items.get(hash_key, {}).get(range_key)
+        saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+    dynamodb_models.copy = _NoTableCopies()  # type: ignore[assignment]
+    try:
+        _original_transact(self, transact_items)
+    except BaseException:
+        for table, hash_key, range_key, item in reversed(saved):
+            if range_key is None:
+                if item is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = item
+            elif item is None:
+                table.items.get(hash_key, {}).pop(range_key, None)
+            else:
+                table.items[hash_key][range_key] = item
+        for shard, length in streams.values():
+            del shard.items[length:]
+        raise
+    finally:
+        dynamodb_models.copy = copy
+
+
+def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+
+    def partition() -> list[Any]:
+        found = self.items.get(hash_key)
+        if found is None:
+            return []
+        return list(found.values()) if self.range_key_attr else [found]
+
+    def unsorted() -> list[Any]:
+        if self.range_key_attr:
+            return [item for items in self.items.values() for item in items.values()]
+        return list(self.items.values())
+
+    if index_name:
+        self.all_items = unsorted  # type: ignore[method-assign]  # moto sorts the matches by the index keys
+    elif hash_key is not None:
+        self.all_items = partition  # type: ignore[method-assign]
+    else:
+        return _original_query(self, hash_key, *args, **kwargs)
+    try:
+        return _original_query(self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
+
+
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Transactions back up item by item, and key queries read one partition, inside the block."""
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
+        Table.query = _original_query  # type: ignore[method-assign]

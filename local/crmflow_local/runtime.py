@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import gc
 import importlib.util
 import itertools
 import json
@@ -175,6 +176,11 @@ class Runtime:
         self.fast = fast_path.enabled(fast)
         self.wakeups = fast_path.Wakeups(self.fast)
         self.calls = fast_path.CallCounter()  # AWS calls made by handlers, by service and operation
+        # moto keeps every item, stream record and execution history in memory: with Python's
+        # default thresholds the full collections over them made each enrollment slower as the
+        # account grew (21 -> 28 ms over 1,000 contacts); collected less often, it stays flat
+        self._gc_thresholds = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 1000)
         try:
             clock.set_source(self.scheduler.now)
             aws.use_factory(
@@ -366,6 +372,7 @@ class Runtime:
         finally:
             moto_seams.uninstall()
             aws.use_factory(None)
+            gc.set_threshold(*self._gc_thresholds)
             self._mock.stop()
             clock.set_source(None)
             os.environ.clear()

@@ -25,6 +25,7 @@ class _Waiter:
     released: bool = field(default=False, compare=False)
     gone: bool = field(default=False, compare=False)
     wake: threading.Event = field(default_factory=threading.Event, compare=False)
+    is_running: Callable[[], bool] = field(default=lambda: True, compare=False)
 
 
 class Scheduler:
@@ -85,7 +86,7 @@ class Scheduler:
         with self._cond:
             if deadline <= self._now:
                 return
-            waiter = _Waiter(deadline, next(self._seq))
+            waiter = _Waiter(deadline, next(self._seq), is_running=is_running)
             heapq.heappush(self._waiters, waiter)
             self._busy -= 1
             self._cond.notify_all()
@@ -93,7 +94,7 @@ class Scheduler:
             waiter.wake.wait(_SAFETY_POLL_SECONDS)
             with self._cond:
                 waiter.wake.clear()
-                if waiter.released:
+                if waiter.released or waiter.gone:  # gone: poke() saw it stop and counted it busy
                     return
                 if not is_running():
                     waiter.gone = True
@@ -124,9 +125,13 @@ class Scheduler:
         return released
 
     def poke(self) -> None:
-        """An execution was stopped: let every waiter check whether it is still running."""
+        """An execution was stopped: its waiter counts as busy from now on (so settling waits for
+        the execution to end, not only for it to notice), and every waiter checks."""
         with self._cond:
             for waiter in self._waiters:
+                if not waiter.gone and not waiter.released and not waiter.is_running():
+                    waiter.gone = True
+                    self._busy += 1
                 waiter.wake.set()
 
     def waiting(self) -> int:
