@@ -2,13 +2,13 @@
 
     make screenshots                       # or: python tools/screenshots.py [--out docs/screenshots]
 
-The demo account of ``make demo`` (``crmflow_local.demo``: contacts in a nurture workflow, a support
-desk with a ticket pipeline, two teams and an escalation workflow) is loaded into an embedded runtime,
-moved one simulated day on, and the nurture workflow is edited once (so there is a second revision to
-compare). ``crmflow serve``'s server then serves it on 127.0.0.1, and the system's Chromium, driven by
-Playwright as the browser tests drive it (``tests/browser_support.py``), signs in with ``local-admin``
-at 1366x768 and saves one PNG per page. Nothing is drawn by hand: run it again after changing the
-console.
+The demo account of ``make demo`` (``crmflow_local.demo``, at 0.3 of its size: six workflows,
+two ticket pipelines with teams, lifecycle and lead automation) is loaded into an embedded runtime,
+moved four simulated days on, and the nurture workflow is saved once more (so there is a second
+revision to compare). ``crmflow serve``'s server then serves it on 127.0.0.1, and the system's
+Chromium, driven by Playwright as the browser tests drive it (``tests/browser_support.py``), signs
+in with ``local-admin`` at 1366x768 and saves one PNG per page. Nothing is drawn by hand: run it
+again after changing the console.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ for folder in ("layers/common", "local", "tests"):
         sys.path.insert(0, str(ROOT / folder))
 
 from browser_support import CHROMIUM  # noqa: E402  (the same browser the tests use)
-from crmflow_local import demo, demo_automation  # noqa: E402
-from crmflow_local.demo_tickets import SupportDesk  # noqa: E402
-from crmflow_local.runtime import Runtime  # noqa: E402
+from crmflow_local.demo.run import Demo  # noqa: E402
 from crmflow_local.server import LocalServer  # noqa: E402
 
 START = "2026-12-01T08:00:00Z"
@@ -42,40 +40,32 @@ def _ok(answer: Any, what: str) -> Any:
     return answer.json
 
 
-def load_account(rt: Runtime) -> dict[str, str]:
-    """The demo account one day on, with a second revision of the nurture workflow; the ids to show."""
-    form_id = demo_automation.configure(rt)
-    desk = SupportDesk(rt)
-    desk.configure()
-    account = demo.build_account(rt)
-    rt.settle()
-    nurture = account["workflow"]
+def load_account(demo: Demo) -> dict[str, str]:
+    """The demo account a few simulated days on, with a second revision of the nurture workflow;
+    the ids to show."""
+    rt = demo.rt
+    demo.run()
+    workflows = {w["name"]: w for w in _ok(rt.api("GET", "/workflows"), "workflows")["results"]}
+    nurture = workflows["Lead nurture"]
+    escalation = next(w for name, w in workflows.items() if name.startswith("Escalate"))
     current = _ok(rt.api("GET", f"/workflows/{nurture['id']}"), "read workflow")
     actions = [dict(action) for action in current["actions"]]
-    for action in actions:
-        if action["id"] == "2":  # after the email: a task for the owner, then the branch as before
-            action["next"] = "6"
-    actions.append(
-        {
-            "id": "6",
-            "type": "CREATE_TASK",
-            "properties": {"hs_task_subject": "Call about the trial"},
-            "next": "3",
-        }
-    )
+    for action in actions:  # a second revision to compare: the first delay an hour longer
+        if action["type"] == "DELAY":
+            action["delay"] = {**action["delay"], "hours": action["delay"].get("hours", 0) + 1}
+            break
     body = {**current, "actions": actions, "revision": current["revision"], "enrollExisting": False}
-    _ok(rt.api("PUT", f"/workflows/{nurture['id']}", body), "edit workflow")
-    rt.advance("P1D")
-    demo_automation.on_day(rt, 1, form_id)
-    desk.on_day(1)
-    rt.settle()
-    workflows = _ok(rt.api("GET", "/workflows"), "workflows")["results"]
-    escalation = next(w for w in workflows if w["name"].startswith("Escalate"))
+    _ok(rt.api("PUT", f"/workflows/{nurture['id']}", body), "edit workflow")  # a second revision
+    enrolled = _ok(
+        rt.api("GET", f"/workflows/{nurture['id']}/enrollments", query={"limit": "1"}), "enrollments"
+    )
+    waiting = _ok(rt.api("GET", f"/workflows/{nurture['id']}/stats"), "stats")["waiting"]
     return {
+        "waiting_action": max(waiting, key=lambda action: waiting[action]) if waiting else "1",
         "nurture": nurture["id"],
         "escalation": escalation["id"],
-        "contact": account["contacts"][0]["id"],
-        "ticket_pipeline": desk.pipeline["id"],
+        "contact": enrolled["results"][0]["recordId"],
+        "ticket_pipeline": demo.account.pipelines["support"],
     }
 
 
@@ -122,8 +112,8 @@ def shoot(url: str, ids: dict[str, str], out: Path) -> list[Path]:
 
             def waiting_panel() -> None:
                 visit(f"/workflows/{nurture}", "svg.graph g[data-action-id]")()
-                page.locator('svg.graph g[data-action-id="1"]').click()
-                page.locator(".panel table").wait_for()
+                page.locator(f'svg.graph g[data-action-id="{ids["waiting_action"]}"]').click()
+                page.locator(".panel").first.wait_for()
                 page.locator(".panel").scroll_into_view_if_needed()
 
             save("workflow-waiting", waiting_panel)
@@ -170,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    with Runtime(start=START) as rt:
-        ids = load_account(rt)
-        server = LocalServer(rt, "127.0.0.1", 0).start()
+    with Demo(START, scale=0.3, days=4, out_dir=ROOT / "out" / "screenshots") as demo:
+        ids = load_account(demo)
+        server = LocalServer(demo.rt, "127.0.0.1", 0).start()
         try:
             written = shoot(server.url, ids, args.out)
         finally:

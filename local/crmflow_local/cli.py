@@ -20,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--start", default=DEFAULT_START)
     demo.add_argument("--out", default="out/demo", help="directory of the HTML report (default: out/demo)")
     demo.add_argument("--scale", type=float, default=1.0, help="size of the account and its activity (1.0)")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="then serve the demo account (API, /console, /docs) on 127.0.0.1:3000 until Ctrl-C",
+    )
+    demo.add_argument("--port", type=int, default=3000, help="with --serve: the port (3000)")
     workflows_code.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "workflows":
@@ -43,9 +49,32 @@ def main(argv: list[str] | None = None) -> int:
             except KeyboardInterrupt:
                 server.close()
         return 0
+    if args.serve:
+        return _demo_then_serve(args)
     from crmflow_local.demo import run_demo
 
     return run_demo(args.start, scale=args.scale, out_dir=args.out)
+
+
+def _demo_then_serve(args: argparse.Namespace) -> int:
+    """``crmflow demo --serve``: the demo's run, then its account served to a browser."""
+    from crmflow_local.demo.run import Demo
+    from crmflow_local.server import LocalServer, readable_logs
+
+    with Demo(args.start, scale=args.scale, out_dir=args.out) as demo:
+        demo.run()
+        server = LocalServer(demo.rt, "127.0.0.1", args.port)
+        readable_logs(sys.stderr)
+        sys.stdout.write(
+            f"the demo account is served on {server.url}: the console at {server.url}/console "
+            f"(token local-admin), Swagger UI at {server.url}/docs; Ctrl-C stops\n"
+        )
+        sys.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.close()
+    return 0
 
 
 if __name__ == "__main__":
