@@ -32,23 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         return workflows_code.run(args)
 
     if args.command == "serve":
-        from crmflow_local.server import LocalServer, readable_logs
-
         with Runtime(start=args.start) as runtime:
-            server = LocalServer(runtime, args.host, args.port)
-            readable_logs(sys.stderr)  # a line per request; errors as text
-            sys.stdout.write(
-                f"crmflow serving on {server.url} (token: local-admin, clock {args.start})\n"
-                f"API documentation (Swagger UI, no token needed): {server.url}/docs\n"
-                f"the /_local/* routes take the same token: curl -H 'Authorization: Bearer local-admin' "
-                f"{server.url}/_local/clock\n"
+            return _serve(
+                runtime,
+                args.host,
+                args.port,
+                "crmflow serving on {url} (token: local-admin, clock " + args.start + ")\n"
+                "API documentation (Swagger UI, no token needed): {url}/docs\n"
+                "the /_local/* routes take the same token: curl -H 'Authorization: Bearer local-admin' "
+                "{url}/_local/clock\n",
             )
-            sys.stdout.flush()
-            try:
-                server.serve_forever()
-            except KeyboardInterrupt:
-                server.close()
-        return 0
     if args.serve:
         return _demo_then_serve(args)
     from crmflow_local.demo import run_demo
@@ -59,21 +52,30 @@ def main(argv: list[str] | None = None) -> int:
 def _demo_then_serve(args: argparse.Namespace) -> int:
     """``crmflow demo --serve``: the demo's run, then its account served to a browser."""
     from crmflow_local.demo.run import Demo
-    from crmflow_local.server import LocalServer, readable_logs
 
     with Demo(args.start, scale=args.scale, out_dir=args.out) as demo:
         demo.run()
-        server = LocalServer(demo.rt, "127.0.0.1", args.port)
-        readable_logs(sys.stderr)
-        sys.stdout.write(
-            f"the demo account is served on {server.url}: the console at {server.url}/console "
-            f"(token local-admin), Swagger UI at {server.url}/docs; Ctrl-C stops\n"
+        return _serve(
+            demo.rt,
+            "127.0.0.1",
+            args.port,
+            "the demo account is served on {url}: the console at {url}/console "
+            "(token local-admin), Swagger UI at {url}/docs; Ctrl-C stops\n",
         )
-        sys.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            server.close()
+
+
+def _serve(runtime: Runtime, host: str, port: int, banner: str) -> int:
+    """Serve ``runtime`` on ``host:port`` until Ctrl-C, a log line per request, ``banner`` first."""
+    from crmflow_local.server import LocalServer, readable_logs
+
+    server = LocalServer(runtime, host, port)
+    readable_logs(sys.stderr)  # a line per request; errors as text
+    sys.stdout.write(banner.format(url=server.url))
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.close()
     return 0
 
 
