@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from crmflow_local.runtime import Runtime
+from crmflow_local.server import LocalServer
 
 LEAD = {
     "filterGroups": [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}]
@@ -173,3 +176,18 @@ def webhook_server(*script: tuple[int, Any]) -> Iterator[WebhookServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def http_json(server: LocalServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One JSON request to a real local server as the local admin: (status, parsed answer)."""
+    request = urllib.request.Request(
+        server.url + path, method=method, data=None if body is None else json.dumps(body).encode()
+    )
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", "Bearer local-admin")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

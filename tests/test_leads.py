@@ -3,10 +3,6 @@ runtime, the records stream, the lifecycle-automation Lambda, and events on the 
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,6 +31,7 @@ from crmflow.records.pipelines import Pipeline, Stage
 from crmflow_local.runtime import Runtime
 from crmflow_local.server import LocalServer
 from engine_support import create_workflow, events, ok, replay, workflow
+from engine_support import http_json as _http
 from hubspot import HubSpot
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate as ContactInput
 from hubspot.crm.objects.calls import AssociationSpec as CallSpec
@@ -819,25 +816,6 @@ def test_malformed_bus_event_is_dead_lettered_with_a_reason(rt: Runtime):
 
 
 # ---------------------------------------------------------------- HubSpot's official client
-@pytest.fixture
-def server(rt: Runtime) -> Iterator[LocalServer]:
-    local = LocalServer(rt, "127.0.0.1", 0).start()
-    yield local
-    local.close()
-
-
-def _http(server: LocalServer, method: str, path: str, body: object = None) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        server.url + path, method=method, data=None if body is None else json.dumps(body).encode()
-    )
-    request.add_header("Content-Type", "application/json")
-    request.add_header("Authorization", "Bearer local-admin")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def test_ld3_hubspot_client_lead_and_call_move_the_lead(server: LocalServer):

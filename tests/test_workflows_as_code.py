@@ -13,47 +13,22 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from crmflow_local.cli import main
-from crmflow_local.runtime import Runtime
 from crmflow_local.server import LocalServer
 from crmflow_local.workflows_code import yamltext
+from engine_support import http_json as call
 
 ROOT = Path(__file__).resolve().parents[1]
 LEAD_TRIGGER = {
     "filterGroups": [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"}]}]
 }
-
-
-@pytest.fixture
-def server(rt: Runtime) -> Iterator[LocalServer]:
-    local = LocalServer(rt, "127.0.0.1", 0).start()
-    yield local
-    local.close()
-
-
-def call(server: LocalServer, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        server.url + path, method=method, data=None if body is None else json.dumps(body).encode()
-    )
-    request.add_header("Authorization", "Bearer local-admin")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def ok(server: LocalServer, method: str, path: str, body: Any = None) -> Any:
